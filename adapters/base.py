@@ -1,0 +1,62 @@
+"""The adapter interface: what every helpdesk backend implements.
+
+An adapter speaks its vendor's API and the normalized model, and nothing else: it knows no MCP. It
+raises the errors in `errors`, and reports in `capabilities` what it can do, so that callers can
+choose before they try. Anything it cannot do raises `UnsupportedError` with a sentence that says
+what to do instead.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from .model import (
+    AttachmentContent,
+    Capabilities,
+    Message,
+    NewReply,
+    NewTicket,
+    SearchPage,
+    SearchQuery,
+    Ticket,
+)
+
+
+class Adapter(ABC):
+    """One configured helpdesk instance.
+
+    `name` is the instance's configured name: the `<backend>` part of the refs it produces. Ids the
+    methods take are the part after the colon, already split off by the caller.
+    """
+
+    type: str
+    capabilities: Capabilities
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @abstractmethod
+    async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
+        """Tickets matching `query`, newest update first, at most `limit`, resuming after `cursor`."""
+
+    @abstractmethod
+    async def get_ticket(self, ticket_id: str) -> Ticket:
+        """One ticket with its whole thread, oldest message first."""
+
+    @abstractmethod
+    async def create_ticket(self, ticket: NewTicket) -> Ticket:
+        """Open a ticket and return it as the backend now has it."""
+
+    @abstractmethod
+    async def reply(self, ticket_id: str, reply: NewReply) -> Message:
+        """Add a public reply or internal note (with any attachments) and apply `reply.status`.
+
+        Never retried by the caller: a reply that reached the customer twice is damage.
+        """
+
+    @abstractmethod
+    async def download_attachment(self, ticket_id: str, attachment_id: str) -> AttachmentContent:
+        """The bytes of one attachment of one ticket."""
+
+    async def aclose(self) -> None:  # noqa: B027 - most adapters hold nothing that needs releasing
+        """Release connections and files; the adapter is not used afterwards."""

@@ -1,0 +1,57 @@
+"""One error taxonomy for every backend.
+
+Adapters raise these; the server turns each into a one-sentence tool error. Messages are written for
+the person or model reading them: what went wrong and what to do next. They never carry secrets.
+"""
+
+from __future__ import annotations
+
+
+class HelpdeskError(Exception):
+    """Base class: a failure the caller can understand and act on."""
+
+    kind = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AuthError(HelpdeskError):
+    """The backend refused our credentials or this operation for them."""
+
+    kind = "auth"
+
+
+class NotFoundError(HelpdeskError):
+    """The ticket, attachment or backend does not exist."""
+
+    kind = "not_found"
+
+
+class InvalidInputError(HelpdeskError):
+    """The request itself is wrong; sending it again unchanged will fail again."""
+
+    kind = "invalid_input"
+
+
+class RateLimitedError(HelpdeskError):
+    """The backend asked us to slow down."""
+
+    kind = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnavailableError(HelpdeskError):
+    """The backend could not be reached or failed on its side; the operation may be retried later."""
+
+    kind = "unavailable"
+
+
+class UnsupportedError(HelpdeskError):
+    """The backend cannot do this at all."""
+
+    kind = "unsupported"

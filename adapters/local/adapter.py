@@ -1,0 +1,159 @@
+"""The embedded local helpdesk as an `Adapter`: the async face of the SQLite `Store`."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar, TypeVarTuple, Unpack
+
+import anyio
+
+from ..base import Adapter
+from ..errors import InvalidInputError
+from ..model import (
+    AttachmentContent,
+    Capabilities,
+    Message,
+    NewReply,
+    NewTicket,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+    Ticket,
+    make_ref,
+)
+from .store import MAX_ROWID, Position, Store, from_db_time, missing_attachment, missing_ticket, to_db_time
+
+T = TypeVar("T")
+Args = TypeVarTuple("Args")
+
+# A page is for reading; longer lists are paged with cursors. It also keeps `limit + 1` in SQLite's range.
+MAX_PAGE = 1000
+MAX_CURSOR = 200
+BAD_CURSOR = "The cursor is not one this search returned; start again without a cursor."
+
+
+def encode_cursor(position: Position) -> str:
+    raw = json.dumps(list(position), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Position:
+    """The position a cursor of `encode_cursor` holds; InvalidInputError for anything else."""
+    position = _parse_cursor(cursor)
+    if position is None:
+        raise InvalidInputError(BAD_CURSOR)
+    return position
+
+
+def _parse_cursor(cursor: str) -> Position | None:
+    # Real cursors are about 60 characters; the bound keeps json from recursing into deep nesting.
+    if len(cursor) > MAX_CURSOR:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:  # also bad base64 (binascii.Error) and bad UTF-8
+        return None
+    if not (isinstance(decoded, list) and len(decoded) == 2):
+        return None
+    updated_at, ticket_id = decoded
+    if not (isinstance(updated_at, str) and type(ticket_id) is int and 0 <= ticket_id <= MAX_ROWID):
+        return None
+    try:
+        canonical = to_db_time(from_db_time(updated_at)) == updated_at
+    except ValueError:
+        return None
+    return (updated_at, ticket_id) if canonical else None
+
+
+def _row_id(text: str) -> int | None:
+    """`text` as a row id; None when it is not an ASCII whole number that fits one."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_ROWID else None
+
+
+class LocalAdapter(Adapter):
+    """A small real helpdesk in one SQLite file at `path`; replies are signed by `agent_name`.
+
+    Calls are serialized through a limiter of one, so the store's single connection is used by one
+    worker thread at a time; other processes on the same file are kept apart by SQLite's locks.
+    """
+
+    type = "local"
+    capabilities = Capabilities(
+        search=True,
+        full_text_search=True,
+        search_filters=[
+            "query",
+            "status",
+            "assignee",
+            "requester",
+            "tags",
+            "created_after",
+            "created_before",
+            "updated_after",
+            "updated_before",
+        ],
+        create=True,
+        reply=True,
+        internal_notes=True,
+        status_on_reply=True,
+        attachments=True,
+        attachment_download=True,
+    )
+
+    def __init__(self, name: str, path: Path, agent_name: str = "Agent") -> None:
+        super().__init__(name)
+        self.path = path
+        self.agent_name = agent_name
+        self._store = Store(path, name)
+        self._limiter = anyio.CapacityLimiter(1)
+
+    async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
+        if limit < 1:
+            raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
+        after = decode_cursor(cursor) if cursor else None
+        limit = min(limit, MAX_PAGE)
+        # One row beyond the page says whether another page exists.
+        rows = await self._run(self._store.search, query, limit + 1, after)
+        hits = [
+            SearchHit(ticket=summary, cursor=encode_cursor(position)) for summary, position in rows[:limit]
+        ]
+        return SearchPage(hits=hits, more=len(rows) > limit)
+
+    async def get_ticket(self, ticket_id: str) -> Ticket:
+        return await self._run(self._store.get_ticket, self._ticket_number(ticket_id))
+
+    async def create_ticket(self, ticket: NewTicket) -> Ticket:
+        return await self._run(self._store.create_ticket, ticket)
+
+    async def reply(self, ticket_id: str, reply: NewReply) -> Message:
+        return await self._run(self._store.reply, self._ticket_number(ticket_id), reply, self.agent_name)
+
+    async def download_attachment(self, ticket_id: str, attachment_id: str) -> AttachmentContent:
+        number = self._ticket_number(ticket_id)
+        attachment_number = _row_id(attachment_id)
+        if attachment_number is None:
+            raise missing_attachment(attachment_id, make_ref(self.name, ticket_id))
+        return await self._run(self._store.download_attachment, number, attachment_number)
+
+    async def aclose(self) -> None:
+        await self._run(self._store.close)
+
+    async def _run(self, func: Callable[[Unpack[Args]], T], *args: *Args) -> T:
+        return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
+
+    def _ticket_number(self, ticket_id: str) -> int:
+        if not (ticket_id.isascii() and ticket_id.isdigit()):
+            raise InvalidInputError(
+                f"Ticket id {ticket_id!r} is not valid; {self.name} ticket ids are whole numbers, "
+                f"such as {make_ref(self.name, '42')}."
+            )
+        number = _row_id(ticket_id)
+        if number is None:
+            raise missing_ticket(make_ref(self.name, ticket_id))
+        return number

@@ -1,0 +1,52 @@
+"""Assembles the MCP server from settings: tools, resources, prompts, and the backends' lifetime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from mcp.server import MCPServer
+
+from . import __version__, resources
+from .backends import Backends
+from .config import Settings
+from .state import AppState
+from .tools import select_tools
+
+log = logging.getLogger(__name__)
+
+INSTRUCTIONS = """\
+Work in the user's helpdesk. Tickets are named by refs `<backend>:<id>` (e.g. `local:42`).
+Find tickets with search_tickets, read one whole with get_ticket, then act: reply_ticket replies to
+the customer (they receive it) or, with internal=true, leaves a note only agents see; it can also set
+the status. create_ticket opens a ticket, attach_file adds a file. Writes are not idempotent: do not
+repeat one that may have succeeded; read the ticket first. The resource helpdesk://backends says what
+each backend can do."""
+
+
+def build_server(settings: Settings) -> MCPServer[AppState]:
+    running: list[Backends] = []
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        backends = Backends.from_settings(settings)
+        running.append(backends)
+        log.info("Serving backends: %s", ", ".join(backends.names))
+        try:
+            yield AppState(settings=settings, backends=backends)
+        finally:
+            running.remove(backends)
+            await backends.aclose()
+
+    server: MCPServer[AppState] = MCPServer(
+        "helpdesk-mcp",
+        title="Helpdesk",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        tools=list(select_tools(read_only=settings.read_only, allowed=settings.tools)),
+        log_level=settings.log_level,
+    )
+    resources.register(server, lambda: running[-1] if running else None)
+    return server

@@ -1,0 +1,235 @@
+"""The configured backends at run time: ref resolution, time limits, and search across backends.
+
+This is where policy shared by every vendor lives once: a call's time limit, turning unexpected
+failures into the error taxonomy, and merging several backends' searches into one newest-first list
+with one cursor.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import anyio
+from helpdesk_mcp.adapters.base import Adapter
+from helpdesk_mcp.adapters.errors import (
+    HelpdeskError,
+    InvalidInputError,
+    NotFoundError,
+    UnavailableError,
+    UnsupportedError,
+)
+from helpdesk_mcp.adapters.model import SearchHit, SearchPage, SearchQuery, TicketSummary
+from helpdesk_mcp.adapters.registry import BACKEND_TYPES
+
+from .config import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class MergedPage:
+    tickets: list[TicketSummary]
+    next_cursor: str | None
+    notes: list[str]
+
+
+class Backends:
+    def __init__(self, adapters: Sequence[Adapter], timeout: float) -> None:
+        self._adapters = {adapter.name: adapter for adapter in adapters}
+        self._timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Backends:
+        adapters = [BACKEND_TYPES[b.type].build(b.name, b.settings) for b in settings.backends]
+        return cls(adapters, settings.timeout)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._adapters)
+
+    def all(self) -> list[Adapter]:
+        return list(self._adapters.values())
+
+    def get(self, name: str) -> Adapter:
+        adapter = self._adapters.get(name)
+        if adapter is None:
+            raise NotFoundError(
+                f"There is no backend named {name!r}; configured backends: {self._listing()}."
+            )
+        return adapter
+
+    def resolve(self, ref: str) -> tuple[Adapter, str]:
+        """Split a ticket ref `<backend>:<id>` into its adapter and the backend's own id."""
+        name, colon, ticket_id = ref.strip().partition(":")
+        if not colon or not name or not ticket_id.strip():
+            raise InvalidInputError(
+                f"{ref!r} is not a ticket ref: refs look like '<backend>:<id>', for example "
+                f"'{self.names[0] if self._adapters else 'local'}:42'."
+            )
+        adapter = self._adapters.get(name)
+        if adapter is None:
+            raise NotFoundError(
+                f"Ticket ref {ref!r} names backend {name!r}, which is not configured here; "
+                f"configured backends: {self._listing()}."
+            )
+        return adapter, ticket_id.strip()
+
+    async def call(self, adapter: Adapter, action: str, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run one adapter operation under the time limit, with every failure in the taxonomy.
+
+        Writes are never retried here: whether a timed-out write reached the helpdesk is unknown.
+        """
+        try:
+            with anyio.fail_after(self._timeout):
+                return await operation()
+        except HelpdeskError:
+            raise
+        except TimeoutError:
+            raise UnavailableError(
+                f"Backend {adapter.name!r} did not finish {action} within {self._timeout:g} s; "
+                "if this was a change, read the ticket before trying again, it may have been made."
+            ) from None
+        except Exception as exc:
+            log.exception("Backend %r failed during %s", adapter.name, action)
+            raise UnavailableError(
+                f"Backend {adapter.name!r} failed during {action} ({type(exc).__name__}); "
+                "see the server log for details."
+            ) from exc
+
+    async def search(
+        self, query: SearchQuery, *, backend: str | None, limit: int, cursor: str | None
+    ) -> MergedPage:
+        """Search one backend, or all of them merged newest update first, resuming after `cursor`."""
+        fingerprint = _fingerprint(query, backend)
+        targets = [self.get(backend)] if backend else self.all()
+        notes: list[str] = []
+        if cursor is None:
+            positions: dict[str, str | None] = {}
+            for adapter in targets:
+                problem = _unsearchable(adapter, query)
+                if problem and backend:
+                    raise UnsupportedError(problem)
+                if problem:
+                    notes.append(problem)
+                else:
+                    positions[adapter.name] = None
+        else:
+            positions = _decode_cursor(cursor, fingerprint)
+
+        pages: dict[str, SearchPage] = {}
+        failures: dict[str, HelpdeskError] = {}
+
+        async def fetch(adapter: Adapter, position: str | None) -> None:
+            try:
+                pages[adapter.name] = await self.call(
+                    adapter, "the search", lambda: adapter.search(query, limit, position)
+                )
+            except HelpdeskError as exc:
+                failures[adapter.name] = exc
+
+        async with anyio.create_task_group() as group:
+            for name, position in positions.items():
+                group.start_soon(fetch, self.get(name), position)
+
+        if backend and backend in failures:
+            raise failures[backend]
+        if failures and not pages:
+            raise next(iter(failures.values()))
+        notes.extend(
+            f"Backend {name!r} was left out of this page: {exc.message}" for name, exc in failures.items()
+        )
+
+        merged = sorted(
+            ((name, hit) for name, page in pages.items() for hit in page.hits),
+            key=lambda item: _recency(item[1].ticket),
+            reverse=True,
+        )[:limit]
+        next_positions = _advance(positions, pages, merged)
+        next_cursor = _encode_cursor(next_positions, fingerprint) if next_positions else None
+        return MergedPage([hit.ticket for _, hit in merged], next_cursor, notes)
+
+    async def aclose(self) -> None:
+        for adapter in self._adapters.values():
+            try:
+                await adapter.aclose()
+            except Exception:
+                log.exception("Closing backend %r failed", adapter.name)
+
+    def _listing(self) -> str:
+        return ", ".join(self._adapters) or "none"
+
+
+def _unsearchable(adapter: Adapter, query: SearchQuery) -> str | None:
+    capabilities = adapter.capabilities
+    if not capabilities.search:
+        return (
+            f"Backend {adapter.name!r} ({adapter.type}) cannot search or list tickets; open one by its ref."
+        )
+    unsupported = [name for name in query.used_filters() if name not in capabilities.search_filters]
+    if unsupported:
+        return (
+            f"Backend {adapter.name!r} ({adapter.type}) cannot filter by {', '.join(unsupported)}; "
+            f"it can filter by: {', '.join(capabilities.search_filters) or 'nothing'}."
+        )
+    return None
+
+
+def _recency(ticket: TicketSummary) -> tuple[datetime, str]:
+    return (ticket.updated_at or ticket.created_at or _OLDEST, ticket.ref)
+
+
+def _advance(
+    positions: dict[str, str | None], pages: dict[str, SearchPage], taken: list[tuple[str, SearchHit]]
+) -> dict[str, str | None]:
+    """Where each backend resumes next time; a backend with nothing left drops out."""
+    last_taken: dict[str, SearchHit] = {}
+    count: dict[str, int] = {}
+    for name, hit in taken:
+        last_taken[name] = hit
+        count[name] = count.get(name, 0) + 1
+    following: dict[str, str | None] = {}
+    for name, page in pages.items():
+        left_on_page = count.get(name, 0) < len(page.hits)
+        if left_on_page or page.more:
+            following[name] = last_taken[name].cursor if name in last_taken else positions[name]
+    return following
+
+
+def _fingerprint(query: SearchQuery, backend: str | None) -> str:
+    material = json.dumps([query.model_dump(mode="json"), backend], sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def _encode_cursor(positions: dict[str, str | None], fingerprint: str) -> str:
+    payload = json.dumps({"q": fingerprint, "p": positions}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, fingerprint: str) -> dict[str, str | None]:
+    stale = InvalidInputError(
+        "The cursor does not belong to this search; repeat the search without a cursor, "
+        "keeping the other arguments as they were when the cursor was returned."
+    )
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise stale from None
+    if (
+        not isinstance(payload, dict)
+        or payload.get("q") != fingerprint
+        or not isinstance(payload.get("p"), dict)
+    ):
+        raise stale
+    positions: dict[str, str | None] = payload["p"]
+    return positions

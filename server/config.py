@@ -1,0 +1,236 @@
+"""Configuration from the environment, an optional TOML file, and command-line overrides.
+
+Everything is validated at start. Every problem found becomes one line that names the setting, and
+`ConfigError` carries them all, so a user fixes a broken setup in one pass instead of one per start.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from helpdesk_mcp.adapters.registry import BACKEND_TYPES
+from pydantic import BaseModel, SecretStr, ValidationError
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
+BACKEND_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    name: str
+    type: str
+    settings: BaseModel
+
+
+@dataclass(frozen=True)
+class Settings:
+    backends: tuple[BackendConfig, ...]
+    read_only: bool = False
+    tools: frozenset[str] | None = None
+    allowed_dirs: tuple[Path, ...] = ()
+    timeout: float = 30.0
+    http_token: SecretStr | None = None
+    log_level: LogLevel = "WARNING"
+
+
+def load_settings(
+    env: Mapping[str, str],
+    *,
+    known_tools: Collection[str],
+    overrides: Mapping[str, str | None] | None = None,
+) -> Settings:
+    """Build settings from `env` (`HELPDESK_*` and vendor variables) with `overrides` winning.
+
+    `overrides` uses the environment variable names too, so a CLI flag and its variable are one
+    setting with one validation and one error text.
+    """
+    merged = {**env, **{k: v for k, v in (overrides or {}).items() if v is not None}}
+    problems: list[str] = []
+    backends = _load_backends(merged, problems)
+    settings = Settings(
+        backends=backends,
+        read_only=_flag(merged, "HELPDESK_READ_ONLY", problems),
+        tools=_tool_list(merged, known_tools, problems),
+        allowed_dirs=_allowed_dirs(merged, problems),
+        timeout=_timeout(merged, problems),
+        http_token=_secret(merged, "HELPDESK_HTTP_TOKEN"),
+        log_level=_log_level(merged, problems),
+    )
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _load_backends(env: Mapping[str, str], problems: list[str]) -> tuple[BackendConfig, ...]:
+    declared: dict[str, tuple[str, dict[str, Any], str]] = {}
+    config_path = env.get("HELPDESK_CONFIG")
+    if config_path:
+        for name, (type_name, raw, origin) in _read_config_file(Path(config_path), env, problems).items():
+            declared[name] = (type_name, raw, origin)
+
+    for backend_type in BACKEND_TYPES.values():
+        enabled = backend_type.enabled_by and any(env.get(var) for var in backend_type.enabled_by)
+        if enabled and backend_type.name not in declared:
+            raw = {key: env[var] for key, var in backend_type.env.items() if env.get(var)}
+            declared[backend_type.name] = (backend_type.name, raw, "environment")
+
+    local_forced = _flag(env, "HELPDESK_LOCAL", problems)
+    if (not declared or local_forced) and "local" not in declared:
+        local = BACKEND_TYPES["local"]
+        raw = {key: env[var] for key, var in local.env.items() if env.get(var)}
+        declared["local"] = ("local", raw, "environment")
+
+    backends = []
+    for name, (type_name, raw, origin) in declared.items():
+        backend = _validate_backend(name, type_name, raw, origin, problems)
+        if backend is not None:
+            backends.append(backend)
+    return tuple(backends)
+
+
+def _read_config_file(
+    path: Path, env: Mapping[str, str], problems: list[str]
+) -> dict[str, tuple[str, dict[str, Any], str]]:
+    try:
+        document = tomllib.loads(path.expanduser().read_text(encoding="utf-8"))
+    except OSError as exc:
+        problems.append(f"HELPDESK_CONFIG: cannot read {path}: {exc.strerror or exc}")
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"HELPDESK_CONFIG: {path} is not valid TOML: {exc}")
+        return {}
+    tables = document.get("backends", {})
+    if not isinstance(tables, dict):
+        problems.append(f"HELPDESK_CONFIG: in {path}, `backends` must be a table of [backends.NAME] tables")
+        return {}
+    declared: dict[str, tuple[str, dict[str, Any], str]] = {}
+    for name, table in tables.items():
+        where = f"{path} [backends.{name}]"
+        if not isinstance(table, dict):
+            problems.append(f"{where}: must be a table with at least `type = ...`")
+            continue
+        raw = {key: _expand(value, env, f"{where} {key}", problems) for key, value in table.items()}
+        type_name = raw.pop("type", None)
+        if not isinstance(type_name, str):
+            problems.append(f"{where}: `type` is missing; one of: {', '.join(BACKEND_TYPES)}")
+            continue
+        declared[name] = (type_name, raw, where)
+    return declared
+
+
+def _expand(value: Any, env: Mapping[str, str], where: str, problems: list[str]) -> Any:
+    """Replace `${VAR}` with the variable's value, so the file itself need not hold secrets."""
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        variable = match.group(1)
+        if variable not in env:
+            problems.append(f"{where}: refers to ${{{variable}}}, which is not set in the environment")
+            return ""
+        return env[variable]
+
+    return _ENV_REFERENCE.sub(substitute, value)
+
+
+def _validate_backend(
+    name: str, type_name: str, raw: dict[str, Any], origin: str, problems: list[str]
+) -> BackendConfig | None:
+    if not BACKEND_NAME.match(name):
+        problems.append(
+            f"{origin}: backend name {name!r} must be lowercase letters, digits, '-' or '_', "
+            "starting with a letter (it becomes the prefix of ticket refs)"
+        )
+        return None
+    backend_type = BACKEND_TYPES.get(type_name)
+    if backend_type is None:
+        problems.append(f"{origin}: unknown type {type_name!r}; available here: {', '.join(BACKEND_TYPES)}")
+        return None
+    try:
+        settings = backend_type.settings.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            setting = ".".join(str(part) for part in error["loc"])
+            variable = backend_type.env.get(setting) if origin == "environment" else None
+            label = variable or f"{origin} {setting}"
+            problems.append(f"{label}: {error['msg']}")
+        return None
+    return BackendConfig(name=name, type=type_name, settings=settings)
+
+
+def _flag(env: Mapping[str, str], variable: str, problems: list[str]) -> bool:
+    value = env.get(variable, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value not in _FALSE:
+        problems.append(f"{variable}: expected 1 or 0 (true/false), got {env[variable]!r}")
+    return False
+
+
+def _tool_list(env: Mapping[str, str], known: Collection[str], problems: list[str]) -> frozenset[str] | None:
+    value = env.get("HELPDESK_TOOLS", "").strip()
+    if not value:
+        return None
+    names = frozenset(name.strip() for name in value.split(",") if name.strip())
+    unknown = sorted(names - set(known))
+    if unknown:
+        problems.append(f"HELPDESK_TOOLS: unknown tool(s) {', '.join(unknown)}; tools: {', '.join(known)}")
+    return names
+
+
+def _allowed_dirs(env: Mapping[str, str], problems: list[str]) -> tuple[Path, ...]:
+    value = env.get("HELPDESK_ALLOWED_DIRS", "")
+    dirs = []
+    for entry in filter(None, (part.strip() for part in value.split(os.pathsep))):
+        path = Path(entry).expanduser()
+        if not path.is_dir():
+            problems.append(f"HELPDESK_ALLOWED_DIRS: {entry} is not an existing directory")
+            continue
+        dirs.append(path.resolve())
+    return tuple(dirs)
+
+
+def _timeout(env: Mapping[str, str], problems: list[str]) -> float:
+    value = env.get("HELPDESK_TIMEOUT", "").strip()
+    if not value:
+        return Settings.timeout
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        problems.append(f"HELPDESK_TIMEOUT: expected seconds between 0 and 3600, got {value!r}")
+        return Settings.timeout
+    return seconds
+
+
+def _secret(env: Mapping[str, str], variable: str) -> SecretStr | None:
+    value = env.get(variable, "")
+    return SecretStr(value) if value else None
+
+
+def _log_level(env: Mapping[str, str], problems: list[str]) -> LogLevel:
+    value = env.get("HELPDESK_LOG_LEVEL", "").strip().upper()
+    if not value:
+        return Settings.log_level
+    for level in LOG_LEVELS:
+        if level == value:
+            return level
+    problems.append(f"HELPDESK_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return Settings.log_level

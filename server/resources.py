@@ -1,0 +1,175 @@
+"""Resources, prompts and completions: the parts of the MCP surface beyond the tools."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from helpdesk_mcp.adapters.errors import HelpdeskError, NotFoundError
+from helpdesk_mcp.adapters.model import STATUSES, make_ref
+from mcp import MCPError
+from mcp.server import MCPServer
+from mcp.server.mcpserver import AssistantMessage, Message, UserMessage
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp_types import (
+    INVALID_PARAMS,
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    EmbeddedResource,
+    PromptReference,
+    ResourceTemplateReference,
+    TextResourceContents,
+)
+
+from . import views
+from .backends import Backends
+from .state import AppContext, AppState, state_of
+
+TICKET_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}"
+ATTACHMENT_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}/attachments/{attachment_id}"
+
+
+def backends_document(backends: Backends) -> str:
+    described = [
+        views.BackendInfo(name=a.name, type=a.type, capabilities=a.capabilities) for a in backends.all()
+    ]
+    return json.dumps(
+        {"backends": [b.model_dump(mode="json") for b in described]},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def register(server: MCPServer[AppState], live: Callable[[], Backends | None]) -> None:
+    """Add resources, prompts and completions; `live` gives the running backends, if started."""
+
+    @server.resource(
+        "helpdesk://backends",
+        name="backends",
+        title="Configured helpdesk backends",
+        description="Each backend's name (the prefix of its ticket refs), type, and what it can do.",
+        mime_type="application/json",
+    )
+    def list_backends() -> str:
+        backends = live()
+        if backends is None:
+            raise ResourceError("The server is not running its backends yet; try again in a moment.")
+        return backends_document(backends)
+
+    @server.resource(
+        TICKET_TEMPLATE,
+        name="ticket",
+        title="Helpdesk ticket",
+        description="A ticket with its thread, as get_ticket returns it.",
+        mime_type="application/json",
+    )
+    async def ticket_resource(backend: str, ticket_id: str, ctx: AppContext) -> str:
+        backends = state_of(ctx).backends
+        try:
+            adapter, vendor_id = backends.resolve(make_ref(backend, ticket_id))
+            record = await backends.call(adapter, "reading the ticket", lambda: adapter.get_ticket(vendor_id))
+        except NotFoundError as exc:
+            raise ResourceNotFoundError(exc.message) from exc
+        except HelpdeskError as exc:
+            raise ResourceError(exc.message) from exc
+        shown = views.present_ticket(record, downloadable=adapter.capabilities.attachment_download)
+        return views.compact_json(shown)[1]
+
+    @server.resource(
+        ATTACHMENT_TEMPLATE,
+        name="attachment",
+        title="Ticket attachment",
+        description="The bytes of a file attached to a ticket, where the backend lets them be downloaded.",
+        mime_type="application/octet-stream",
+    )
+    async def attachment_resource(backend: str, ticket_id: str, attachment_id: str, ctx: AppContext) -> bytes:
+        backends = state_of(ctx).backends
+        try:
+            adapter, vendor_id = backends.resolve(make_ref(backend, ticket_id))
+            if not adapter.capabilities.attachment_download:
+                raise ResourceError(
+                    f"Backend {adapter.name!r} ({adapter.type}) does not let attachments be downloaded; "
+                    "open the ticket in the helpdesk itself."
+                )
+            content = await backends.call(
+                adapter,
+                "downloading the attachment",
+                lambda: adapter.download_attachment(vendor_id, attachment_id),
+            )
+        except NotFoundError as exc:
+            raise ResourceNotFoundError(exc.message) from exc
+        except HelpdeskError as exc:
+            raise ResourceError(exc.message) from exc
+        return content.content
+
+    @server.prompt(title="Triage a ticket")
+    async def triage_ticket(ticket: str, ctx: AppContext) -> list[Message]:
+        """Read a ticket and propose status, priority, tags, owner and the next step."""
+        embedded = await _embedded_ticket(ctx, ticket)
+        return [
+            UserMessage(embedded),
+            UserMessage(
+                f"Triage helpdesk ticket {ticket}, shown above. Say in a few lines: what the customer needs; "
+                "the status it should have (new, open, pending, on_hold, solved, closed); its priority "
+                "(low, normal, high, urgent); tags worth adding; who should own it; and the next step. "
+                "Change nothing yet: list the tool calls you would make and wait for my go-ahead."
+            ),
+        ]
+
+    @server.prompt(title="Draft a reply")
+    async def draft_reply(ticket: str, ctx: AppContext, goal: str = "", status: str = "") -> list[Message]:
+        """Draft a reply to the customer of a ticket, to be reviewed before it is sent."""
+        if status and status not in STATUSES:
+            raise MCPError(code=INVALID_PARAMS, message=f"status must be one of {', '.join(STATUSES)}.")
+        embedded = await _embedded_ticket(ctx, ticket)
+        aim = f" Aim: {goal.strip()}." if goal.strip() else ""
+        then = f" With it, the ticket would be set to {status}." if status else ""
+        return [
+            UserMessage(embedded),
+            UserMessage(
+                f"Draft a reply to the customer of ticket {ticket}, shown above.{aim} Answer in the "
+                "customer's language, plainly and briefly, without promises the thread does not support; "
+                "internal notes are context for you and must not be quoted to the customer."
+                f"{then} Show me the draft; send it with reply_ticket only after I approve it."
+            ),
+            AssistantMessage("Here is my draft:"),
+        ]
+
+    @server.completion()  # type: ignore[no-untyped-call, untyped-decorator]  # the SDK leaves it untyped
+    async def complete(
+        ref: PromptReference | ResourceTemplateReference,
+        argument: CompletionArgument,
+        context: CompletionContext | None,
+    ) -> Completion | None:
+        backends = live()
+        names = backends.names if backends else []
+        typed = argument.value
+        if argument.name == "backend":
+            values = [n for n in names if n.startswith(typed)]
+        elif argument.name == "ticket":
+            values = [f"{n}:" for n in names if f"{n}:".startswith(typed) or typed.startswith(f"{n}:")]
+        elif argument.name == "status":
+            values = [s for s in STATUSES if s.startswith(typed)]
+        else:
+            return None
+        return Completion(values=values, total=len(values), has_more=False)
+
+
+async def _embedded_ticket(ctx: AppContext, ticket: str) -> EmbeddedResource:
+    backends = state_of(ctx).backends
+    try:
+        adapter, vendor_id = backends.resolve(ticket)
+        record = await backends.call(adapter, "reading the ticket", lambda: adapter.get_ticket(vendor_id))
+    except HelpdeskError as exc:
+        raise MCPError(code=INVALID_PARAMS, message=exc.message) from exc
+    shown = views.present_ticket(record, downloadable=adapter.capabilities.attachment_download)
+    backend, _, ticket_id = record.ref.partition(":")
+    return EmbeddedResource(
+        type="resource",
+        resource=TextResourceContents(
+            uri=TICKET_TEMPLATE.format(backend=backend, ticket_id=ticket_id),
+            mime_type="application/json",
+            text=views.compact_json(shown)[1],
+        ),
+    )

@@ -1,0 +1,315 @@
+"""The five helpdesk tools, declared once with their annotations; read-only and allow-list filtering
+happen in `select_tools`, derived from those annotations rather than kept in a second list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from helpdesk_mcp.adapters.base import Adapter
+from helpdesk_mcp.adapters.errors import InvalidInputError, NotFoundError, UnsupportedError
+from helpdesk_mcp.adapters.model import (
+    FileUpload,
+    NewReply,
+    NewTicket,
+    Priority,
+    SearchQuery,
+    Status,
+    Ticket,
+    make_ref,
+)
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from . import views
+from .files import read_upload
+from .state import AppContext, state_of
+from .toolkit import HelpdeskTool, make_tool
+
+
+def _utc_timestamp(value: Any) -> Any:
+    """Accept a date or a timestamp without zone as UTC, since models often write '2026-11-01'."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = (
+                datetime.fromisoformat(text.replace("Z", "+00:00")) if "T" in text or " " in text else None
+            )
+            if parsed is None:
+                parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        except ValueError:
+            return value
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Timestamp = Annotated[
+    datetime | None,
+    BeforeValidator(_utc_timestamp),
+    Field(description="ISO 8601 date or timestamp; without a zone it is taken as UTC."),
+]
+TicketRef = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=200),
+    Field(description="Ticket ref `<backend>:<id>`, as search_tickets returns it, e.g. `local:42`."),
+]
+BackendName = Annotated[
+    str | None,
+    Field(description="Only this backend (see resource helpdesk://backends); default: all of them."),
+]
+Base64 = Annotated[str | None, Field(description="The file's bytes, base64-encoded. Give this or `path`.")]
+LocalPath = Annotated[
+    str | None,
+    Field(
+        description="Path of a file on the server's machine, inside a directory the user allowed "
+        "with HELPDESK_ALLOWED_DIRS. Give this or `content_base64`."
+    ),
+]
+
+
+class AttachmentInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filename: Annotated[str, Field(min_length=1, max_length=255, description="Name the helpdesk shows.")]
+    content_base64: Base64 = None
+    path: LocalPath = None
+    mime_type: Annotated[str | None, Field(description="Default: guessed from the filename.")] = None
+
+
+async def search_tickets(
+    ctx: AppContext,
+    query: Annotated[
+        str | None, Field(max_length=500, description="Words to find in subjects and messages.")
+    ] = None,
+    status: Annotated[list[Status] | None, Field(description="Any of these statuses.")] = None,
+    assignee: Annotated[str | None, Field(description="Assigned agent: e-mail, login or name.")] = None,
+    requester: Annotated[str | None, Field(description="Customer who asked: e-mail or name.")] = None,
+    tags: Annotated[list[str] | None, Field(description="Tickets that carry all of these tags.")] = None,
+    created_after: Timestamp = None,
+    created_before: Timestamp = None,
+    updated_after: Timestamp = None,
+    updated_before: Timestamp = None,
+    backend: BackendName = None,
+    limit: Annotated[int, Field(ge=1, le=100, description="Tickets per page, at most 100.")] = 20,
+    cursor: Annotated[str | None, Field(description="`next_cursor` of the previous page.")] = None,
+) -> views.SearchResult:
+    """Find tickets, newest update first, across every configured backend unless `backend` is given.
+    Without filters it lists the most recently updated tickets. Results are summaries: read one whole
+    with get_ticket."""
+    search = SearchQuery(
+        text=query.strip() if query and query.strip() else None,
+        statuses=tuple(dict.fromkeys(status or ())),
+        assignee=assignee or None,
+        requester=requester or None,
+        tags=tuple(tag.strip() for tag in tags or () if tag.strip()),
+        created_after=created_after,
+        created_before=created_before,
+        updated_after=updated_after,
+        updated_before=updated_before,
+    )
+    page = await state_of(ctx).backends.search(search, backend=backend, limit=limit, cursor=cursor)
+    return views.SearchResult(tickets=page.tickets, next_cursor=page.next_cursor, notes=page.notes)
+
+
+async def get_ticket(
+    ctx: AppContext,
+    ticket: TicketRef,
+    message: Annotated[
+        str | None, Field(description="Return only this message, in full (long bodies are otherwise cut).")
+    ] = None,
+) -> Ticket:
+    """Read one ticket with its thread, oldest message first: customer messages, agent replies,
+    internal notes and system events. Long bodies are cut with a note saying how to read the rest."""
+    backends = state_of(ctx).backends
+    adapter, ticket_id = backends.resolve(ticket)
+    record = await backends.call(adapter, "reading the ticket", lambda: adapter.get_ticket(ticket_id))
+    if message is not None and all(m.id != message for m in record.messages):
+        raise NotFoundError(
+            f"Ticket {record.ref} has no message {message!r}; read it without `message` first."
+        )
+    return views.present_ticket(
+        record, downloadable=adapter.capabilities.attachment_download, message_id=message
+    )
+
+
+async def create_ticket(
+    ctx: AppContext,
+    subject: Annotated[Text, Field(max_length=255, description="One-line summary.")],
+    body: Annotated[Text, Field(max_length=65536, description="The request, in plain text.")],
+    requester_email: Annotated[str | None, Field(description="Customer's e-mail address.")] = None,
+    requester_name: Annotated[str | None, Field(description="Customer's name.")] = None,
+    backend: Annotated[
+        str | None, Field(description="Backend to open it in; needed when several are configured.")
+    ] = None,
+    priority: Annotated[Priority | None, Field(description="Default: the helpdesk's own (normal).")] = None,
+    tags: Annotated[list[str] | None, Field(description="Labels to file the ticket under.")] = None,
+    attachments: Annotated[
+        list[AttachmentInput] | None,
+        Field(max_length=10, description="Files to attach to the first message."),
+    ] = None,
+) -> views.CreatedTicket:
+    """Open a new ticket on behalf of a customer and return its ref. Not idempotent: calling it twice
+    opens two tickets."""
+    state = state_of(ctx)
+    adapter = state.backends.get(backend) if backend else _only_backend(state.backends.all())
+    if not adapter.capabilities.create:
+        raise UnsupportedError(
+            f"Backend {adapter.name!r} ({adapter.type}) cannot open tickets through its API."
+        )
+    files = _uploads(ctx, attachments)
+    if files and not adapter.capabilities.attachments:
+        raise UnsupportedError(
+            f"Backend {adapter.name!r} ({adapter.type}) cannot take attachments; "
+            "open the ticket without them."
+        )
+    new = NewTicket(
+        subject=subject,
+        body=body,
+        requester_email=requester_email or None,
+        requester_name=requester_name or None,
+        priority=priority,
+        tags=tuple(tags or ()),
+        attachments=files,
+    )
+    record = await state.backends.call(adapter, "opening the ticket", lambda: adapter.create_ticket(new))
+    return views.created(record, downloadable=adapter.capabilities.attachment_download)
+
+
+async def reply_ticket(
+    ctx: AppContext,
+    ticket: TicketRef,
+    body: Annotated[Text, Field(max_length=65536, description="The message, in plain text.")],
+    internal: Annotated[
+        bool,
+        Field(description="true: an internal note only agents see; false: a reply the customer receives."),
+    ] = False,
+    status: Annotated[Status | None, Field(description="Set the ticket to this status as well.")] = None,
+) -> views.PostedMessage:
+    """Reply to the customer (the default; they receive it) or leave an internal note, and optionally
+    set the status. Not idempotent: calling it twice sends two messages."""
+    backends = state_of(ctx).backends
+    adapter, ticket_id = backends.resolve(ticket)
+    capabilities = adapter.capabilities
+    if internal and not capabilities.internal_notes:
+        raise UnsupportedError(
+            f"Backend {adapter.name!r} ({adapter.type}) has no internal notes; "
+            "reply publicly (internal=false) or record the note elsewhere."
+        )
+    if not internal and not capabilities.reply:
+        raise UnsupportedError(
+            f"Backend {adapter.name!r} ({adapter.type}) cannot send replies through its API."
+        )
+    if status is not None and not capabilities.status_on_reply:
+        raise UnsupportedError(
+            f"Backend {adapter.name!r} ({adapter.type}) cannot change the status with a reply; "
+            "send the reply without status."
+        )
+    reply = NewReply(body=body, internal=internal, status=status)
+    posted = await backends.call(adapter, "posting the message", lambda: adapter.reply(ticket_id, reply))
+    return views.posted(
+        make_ref(adapter.name, ticket_id), posted, status, downloadable=capabilities.attachment_download
+    )
+
+
+async def attach_file(
+    ctx: AppContext,
+    ticket: TicketRef,
+    filename: Annotated[str, Field(min_length=1, max_length=255, description="Name the helpdesk shows.")],
+    content_base64: Base64 = None,
+    path: LocalPath = None,
+    mime_type: Annotated[str | None, Field(description="Default: guessed from the filename.")] = None,
+    message: Annotated[
+        str | None, Field(max_length=65536, description="Text of the message that carries the file.")
+    ] = None,
+    internal: Annotated[
+        bool, Field(description="true: only agents see the file; false: the customer receives it.")
+    ] = False,
+) -> views.PostedMessage:
+    """Attach a file to a ticket, in a message that carries it (customer-visible unless internal).
+    Not idempotent: calling it twice attaches the file twice."""
+    backends = state_of(ctx).backends
+    adapter, ticket_id = backends.resolve(ticket)
+    capabilities = adapter.capabilities
+    if not capabilities.attachments:
+        raise UnsupportedError(f"Backend {adapter.name!r} ({adapter.type}) cannot take attachments.")
+    if internal and not capabilities.internal_notes:
+        raise UnsupportedError(
+            f"Backend {adapter.name!r} ({adapter.type}) has no internal notes; attach with internal=false."
+        )
+    upload = read_upload(
+        filename,
+        content_base64=content_base64,
+        path=path,
+        mime_type=mime_type,
+        allowed_dirs=state_of(ctx).settings.allowed_dirs,
+    )
+    reply = NewReply(body=(message or "").strip(), internal=internal, attachments=(upload,))
+    posted = await backends.call(adapter, "attaching the file", lambda: adapter.reply(ticket_id, reply))
+    return views.posted(
+        make_ref(adapter.name, ticket_id), posted, None, downloadable=capabilities.attachment_download
+    )
+
+
+def _only_backend(adapters: list[Adapter]) -> Adapter:
+    if len(adapters) == 1:
+        return adapters[0]
+    names = ", ".join(a.name for a in adapters)
+    raise InvalidInputError(f"Several backends are configured ({names}); say which one with `backend`.")
+
+
+def _uploads(ctx: AppContext, attachments: list[AttachmentInput] | None) -> tuple[FileUpload, ...]:
+    allowed = state_of(ctx).settings.allowed_dirs
+    return tuple(
+        read_upload(
+            a.filename,
+            content_base64=a.content_base64,
+            path=a.path,
+            mime_type=a.mime_type,
+            allowed_dirs=allowed,
+        )
+        for a in attachments or ()
+    )
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    fn: Callable[..., Any]
+    title: str
+    annotations: ToolAnnotations
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.annotations.read_only_hint)
+
+
+_READ = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
+_WRITE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+)
+
+TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(search_tickets, "Search tickets", _READ),
+    ToolSpec(get_ticket, "Read a ticket", _READ),
+    ToolSpec(create_ticket, "Open a ticket", _WRITE),
+    ToolSpec(reply_ticket, "Reply or add an internal note", _WRITE),
+    ToolSpec(attach_file, "Attach a file", _WRITE),
+)
+TOOL_NAMES: tuple[str, ...] = tuple(spec.name for spec in TOOLS)
+
+
+def select_tools(*, read_only: bool, allowed: frozenset[str] | None) -> list[HelpdeskTool]:
+    """The tools this server offers: write tools are not registered at all in read-only mode."""
+    return [
+        make_tool(spec.fn, title=spec.title, annotations=spec.annotations)
+        for spec in TOOLS
+        if (spec.read_only or not read_only) and (allowed is None or spec.name in allowed)
+    ]

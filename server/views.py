@@ -1,0 +1,120 @@
+"""What the model reads: compact result shapes and the presentation of tickets.
+
+Fetching is the adapters' job; this module only shapes their normalized records for a model's
+context window: empty fields left out, long bodies cut with directions to read on, and attachments
+named by the resource URI that downloads them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from helpdesk_mcp.adapters.model import (
+    Attachment,
+    Capabilities,
+    Message,
+    MessageKind,
+    Status,
+    Ticket,
+    TicketSummary,
+    UtcDateTime,
+)
+from pydantic import BaseModel, Field
+
+MAX_BODY_CHARS = 2000
+
+
+class SearchResult(BaseModel):
+    tickets: list[TicketSummary]
+    next_cursor: str | None = Field(
+        default=None,
+        description="Pass as `cursor`, with the same filters, for the next page; absent on the last.",
+    )
+    notes: list[str] = Field(default_factory=list, description="Backends left out of this page, and why.")
+
+
+class CreatedTicket(BaseModel):
+    ticket: str = Field(description="Ref of the new ticket.")
+    status: Status
+    created_at: UtcDateTime | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class PostedMessage(BaseModel):
+    ticket: str = Field(description="Ref of the ticket.")
+    message_id: str
+    kind: MessageKind
+    status: Status | None = Field(default=None, description="The ticket's status, when this call set it.")
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class BackendInfo(BaseModel):
+    name: str
+    type: str
+    capabilities: Capabilities
+
+
+def compact_json(model: BaseModel) -> tuple[dict[str, Any], str]:
+    """The structured form with empty fields left out, and the same JSON as text without spacing."""
+    structured = model.model_dump(mode="json", exclude_defaults=True, by_alias=True)
+    return structured, json.dumps(structured, ensure_ascii=False, separators=(",", ":"))
+
+
+def attachment_uri(ref: str, attachment_id: str) -> str:
+    backend, _, ticket_id = ref.partition(":")
+    return f"helpdesk://{backend}/tickets/{ticket_id}/attachments/{attachment_id}"
+
+
+def with_uris(ref: str, attachments: list[Attachment], downloadable: bool) -> list[Attachment]:
+    if not downloadable:
+        return attachments
+    return [a.model_copy(update={"uri": attachment_uri(ref, a.id)}) for a in attachments]
+
+
+def present_ticket(ticket: Ticket, *, downloadable: bool, message_id: str | None = None) -> Ticket:
+    """A ticket for the model: every body cut to a readable length, or one message in full."""
+    if message_id is None:
+        messages = [_present_message(ticket.ref, m, downloadable, MAX_BODY_CHARS) for m in ticket.messages]
+    else:
+        messages = [
+            _present_message(ticket.ref, m, downloadable, None) for m in ticket.messages if m.id == message_id
+        ]
+    return ticket.model_copy(update={"messages": messages})
+
+
+def _present_message(ref: str, message: Message, downloadable: bool, max_chars: int | None) -> Message:
+    body = message.body
+    if max_chars is not None and len(body) > max_chars:
+        rest = len(body) - max_chars
+        body = (
+            f"{body[:max_chars]}\n[… {rest:,} more characters; get_ticket with ticket={ref!r} and "
+            f"message={message.id!r} returns this message in full]"
+        )
+    return message.model_copy(
+        update={"body": body, "attachments": with_uris(ref, message.attachments, downloadable)}
+    )
+
+
+def created(ticket: Ticket, *, downloadable: bool) -> CreatedTicket:
+    attachments = [a for m in ticket.messages for a in m.attachments]
+    return CreatedTicket(
+        ticket=ticket.ref,
+        status=ticket.status,
+        created_at=ticket.created_at,
+        attachments=with_uris(ticket.ref, attachments, downloadable),
+    )
+
+
+def posted(ref: str, message: Message, status: Status | None, *, downloadable: bool) -> PostedMessage:
+    return PostedMessage(
+        ticket=ref,
+        message_id=message.id,
+        kind=message.kind,
+        status=status,
+        attachments=with_uris(ref, message.attachments, downloadable),
+    )
+
+
+def summary_of(ticket: Ticket) -> TicketSummary:
+    return TicketSummary.model_validate(ticket.model_dump(include=set(TicketSummary.model_fields)))

@@ -1,0 +1,216 @@
+"""Every tool, through a real MCP client, against each backend under test (see conftest.py).
+
+The suite reads each backend's capabilities and expects a clear error, never a silent success,
+where a backend cannot do something.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import pytest
+from helpdesk_mcp.server.config import load_settings
+from helpdesk_mcp.server.tools import TOOL_NAMES
+from mcp import Client
+
+from tests.conftest import connect
+
+pytestmark = pytest.mark.anyio
+
+REPORT = b"%PDF-1.4 quarterly report \x00\x01\x02 not really a pdf"
+LOG = b"2026-11-23 ERROR payment gateway timeout\n"
+
+
+@pytest.fixture
+async def client(backend_env: Mapping[str, str], mode: str) -> AsyncIterator[Client]:
+    settings = load_settings(backend_env, known_tools=TOOL_NAMES)
+    async with connect(settings, mode) as connected:
+        yield connected
+
+
+async def call(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert not result.is_error, text
+    assert result.structured_content is not None
+    assert json.loads(text) == result.structured_content, (
+        "text and structured content must carry the same JSON"
+    )
+    return result.structured_content
+
+
+async def error_of(client: Client, tool: str, arguments: dict[str, Any]) -> str:
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error, f"{tool} {arguments} should have failed"
+    text: str = result.content[0].text  # type: ignore[union-attr]
+    return text
+
+
+async def capabilities(client: Client) -> dict[str, Any]:
+    contents = (await client.read_resource("helpdesk://backends")).contents
+    document = json.loads(contents[0].text)  # type: ignore[union-attr]
+    assert len(document["backends"]) == 1, "the conformance suite serves one backend at a time"
+    caps: dict[str, Any] = document["backends"][0]["capabilities"]
+    return caps
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+async def test_ticket_lifecycle_is_reflected_when_read_again(client: Client) -> None:
+    caps = await capabilities(client)
+    created = await call(
+        client,
+        "create_ticket",
+        {
+            "subject": "Printer on floor 3 eats paper",
+            "body": "Since Monday the printer jams on every second page.",
+            "requester_email": "ola@example.com",
+            "requester_name": "Ola Nowak",
+            "priority": "high",
+            "tags": ["hardware"],
+            "attachments": [{"filename": "report.pdf", "content_base64": b64(REPORT)}],
+        },
+    )
+    ref = created["ticket"]
+    assert ref.count(":") == 1 and created["status"] in {"new", "open"}
+
+    found = await call(client, "search_tickets", {"query": "printer jams"})
+    assert ref in [t["ref"] for t in found["tickets"]]
+
+    ticket = await call(client, "get_ticket", {"ticket": ref})
+    assert ticket["subject"] == "Printer on floor 3 eats paper"
+    assert ticket["messages"][0]["kind"] == "customer"
+    assert "jams on every second page" in ticket["messages"][0]["body"]
+    [first_file] = ticket["messages"][0]["attachments"]
+    assert first_file["filename"] == "report.pdf"
+
+    if caps["attachment_download"]:
+        blob = (await client.read_resource(first_file["uri"])).contents[0]
+        assert base64.b64decode(blob.blob) == REPORT  # type: ignore[union-attr]
+
+    reply = await call(client, "reply_ticket", {"ticket": ref, "body": "We are sending a technician today."})
+    assert reply["kind"] == "agent" and reply["ticket"] == ref
+
+    if caps["internal_notes"]:
+        note = await call(
+            client,
+            "reply_ticket",
+            {"ticket": ref, "body": "Roller worn out, part ordered.", "internal": True},
+        )
+        assert note["kind"] == "internal_note"
+    else:
+        message = await error_of(client, "reply_ticket", {"ticket": ref, "body": "x", "internal": True})
+        assert "internal" in message
+
+    if caps["status_on_reply"]:
+        solved = await call(
+            client, "reply_ticket", {"ticket": ref, "body": "Fixed: new roller fitted.", "status": "solved"}
+        )
+        assert solved["status"] == "solved"
+
+    attached = await call(
+        client,
+        "attach_file",
+        {"ticket": ref, "filename": "gateway.log", "content_base64": b64(LOG), "message": "Log attached."},
+    )
+    assert [a["filename"] for a in attached["attachments"]] == ["gateway.log"]
+
+    again = await call(client, "get_ticket", {"ticket": ref})
+    bodies = [m.get("body", "") for m in again["messages"]]
+    assert "We are sending a technician today." in bodies
+    if caps["internal_notes"]:
+        notes = [m for m in again["messages"] if m["kind"] == "internal_note"]
+        assert [n["body"] for n in notes] == ["Roller worn out, part ordered."]
+    if caps["status_on_reply"]:
+        assert again["status"] == "solved"
+    files = [a["filename"] for m in again["messages"] for a in m.get("attachments", [])]
+    assert files == ["report.pdf", "gateway.log"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "expected"),
+    [
+        ("get_ticket", {"ticket": "nosuch:1"}, "not configured"),
+        ("get_ticket", {"ticket": "no-colon-here"}, "not a ticket ref"),
+        ("create_ticket", {"subject": "   ", "body": "text"}, "subject"),
+        ("search_tickets", {"limit": 10000}, "limit"),
+        ("search_tickets", {"cursor": "bm90IG91cnM"}, "cursor"),
+        ("reply_ticket", {"ticket": "local:1", "body": ""}, "body"),
+        ("attach_file", {"ticket": "local:1", "filename": "a.txt", "content_base64": "%%%"}, "base64"),
+        ("attach_file", {"ticket": "local:1", "filename": "a.txt", "path": "/etc/passwd"}, "content_base64"),
+    ],
+)
+async def test_bad_input_gets_one_sentence_and_the_server_keeps_serving(
+    client: Client, tool: str, arguments: dict[str, Any], expected: str
+) -> None:
+    message = await error_of(client, tool, arguments)
+    assert expected in message
+    assert "\n" not in message and "Traceback" not in message and "Error executing tool" not in message
+    assert message.endswith("."), message
+    listed = await call(client, "search_tickets", {"limit": 1})
+    assert "tickets" in listed
+
+
+async def test_unknown_ticket_is_not_found(client: Client) -> None:
+    created = await call(
+        client, "create_ticket", {"subject": "Exists", "body": "So the backend name is known."}
+    )
+    name = created["ticket"].partition(":")[0]
+    message = await error_of(client, "get_ticket", {"ticket": f"{name}:987654321"})
+    assert "987654321" in message and "\n" not in message
+
+
+async def test_search_pages_through_every_ticket_once(client: Client) -> None:
+    refs = []
+    for number in range(5):
+        created = await call(
+            client, "create_ticket", {"subject": f"Paging {number}", "body": "pagetest body"}
+        )
+        refs.append(created["ticket"])
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        arguments: dict[str, Any] = {"query": "pagetest", "limit": 2}
+        if cursor:
+            arguments["cursor"] = cursor
+        page = await call(client, "search_tickets", arguments)
+        seen.extend(t["ref"] for t in page["tickets"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    assert seen == list(reversed(refs)), "newest update first, each ticket exactly once"
+
+
+async def test_results_leave_empty_fields_out(client: Client) -> None:
+    created = await call(client, "create_ticket", {"subject": "Bare ticket", "body": "Nothing else given."})
+    ticket = await call(client, "get_ticket", {"ticket": created["ticket"]})
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                assert value not in (None, [], {}), f"{key} is empty but present"
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(ticket)
+    assert "tags" not in ticket and "assignee" not in ticket
+
+
+async def test_status_filter_and_status_change(client: Client) -> None:
+    caps = await capabilities(client)
+    if not caps["status_on_reply"] or "status" not in caps["search_filters"]:
+        pytest.skip("this backend cannot set or filter status")
+    created = await call(client, "create_ticket", {"subject": "Status probe", "body": "statusprobe"})
+    ref = created["ticket"]
+    await call(client, "reply_ticket", {"ticket": ref, "body": "Waiting for you.", "status": "pending"})
+    pending = await call(client, "search_tickets", {"query": "statusprobe", "status": ["pending"]})
+    assert [t["ref"] for t in pending["tickets"]] == [ref]
+    solved = await call(client, "search_tickets", {"query": "statusprobe", "status": ["solved"]})
+    assert solved["tickets"] == []
