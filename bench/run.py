@@ -1,6 +1,6 @@
 """Benchmarks: what a result costs a model in bytes, and how fast the local helpdesk answers.
 
-Run: `.venv/bin/python bench/run.py` (about a minute). Everything is measured side by side in one
+Run: `.venv/bin/python bench/run.py` (about ten seconds). Everything is measured side by side in one
 run on one machine, and reported as ratios next to the raw numbers, since absolute times on shared
 machines are noise. Results go to stdout as a Markdown table; bench/README.md keeps the last ones.
 """
@@ -8,7 +8,6 @@ machines are noise. Results go to stdout as a Markdown table; bench/README.md ke
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -17,12 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pydantic_core
+from mcp import Client
+from pydantic import BaseModel
+
 from helpdesk_mcp.adapters.local import LocalAdapter
-from helpdesk_mcp.adapters.model import NewReply, NewTicket
+from helpdesk_mcp.adapters.model import NewReply, NewTicket, Ticket
 from helpdesk_mcp.server.app import build_server
 from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
-from mcp import Client
+from helpdesk_mcp.server.views import SearchResult
 
 WORDS = [
     "refund",
@@ -82,12 +85,18 @@ async def main(tickets: int, repeat: int) -> None:
             ticket = await client.call_tool("get_ticket", {"ticket": ref})
 
             print(f"## Output size ({tickets} tickets)\n")
-            print("| result | compact (served) | pretty JSON, nulls kept (SDK default) | ratio |")
+            print("| result | served (compact) | SDK default (all fields, indented) | ratio |")
             print("|---|---|---|---|")
-            for label, result in (("search_tickets, 20 hits", search), ("get_ticket", ticket)):
-                served = len(result.content[0].text.encode())  # type: ignore[union-attr]
-                pretty = len(json.dumps(_with_nulls(result.structured_content), indent=2).encode())
-                print(f"| {label} | {served:,} B | {pretty:,} B | {served / pretty:.2f} |")
+            shapes: tuple[tuple[str, Any, type[BaseModel]], ...] = (
+                ("search_tickets, 20 hits", search, SearchResult),
+                ("get_ticket", ticket, Ticket),
+            )
+            for label, result, model in shapes:
+                served = len(result.content[0].text.encode())
+                # What the SDK would send for the same model by default: every field, indent=2.
+                shown = model.model_validate(result.structured_content)
+                default = len(pydantic_core.to_json(shown, indent=2))
+                print(f"| {label} | {served:,} B | {default:,} B | {served / default:.2f} |")
 
             print(f"\n## Latency, in-process MCP client, median of {repeat} ({tickets} tickets)\n")
             cases: list[tuple[str, dict[str, Any]]] = [
@@ -106,19 +115,6 @@ async def main(tickets: int, repeat: int) -> None:
                 median = await timed(repeat, lambda a=arguments: client.call_tool("search_tickets", a))  # type: ignore[misc]
                 print(f"| {label} | {median:.2f} ms | {median / baseline:.2f} |")
         print(f"\nSeeding {tickets} tickets through the adapter took {seeding:.1f} s.")
-
-
-def _with_nulls(node: Any) -> Any:
-    """Approximates what an uncompacted result would carry: every optional field as null."""
-    if isinstance(node, dict):
-        padded = {key: _with_nulls(value) for key, value in node.items()}
-        if "ref" in padded:
-            for key in ("status_label", "priority", "assignee", "queue", "tags"):
-                padded.setdefault(key, None)
-        return padded
-    if isinstance(node, list):
-        return [_with_nulls(item) for item in node]
-    return node
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import anyio
+
 from helpdesk_mcp.adapters.base import Adapter
 from helpdesk_mcp.adapters.errors import (
     HelpdeskError,

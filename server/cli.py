@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import anyio
+
 from helpdesk_mcp.adapters.errors import HelpdeskError
 from helpdesk_mcp.adapters.local import load_demo
 from helpdesk_mcp.adapters.registry import LocalSettings
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="helpdesk-mcp",
         parents=[common],
         description="MCP server for helpdesks. Without a command it serves MCP over stdio.",
-        epilog="Configuration: see README.md. Every flag has an environment variable, shown in brackets.",
+        epilog="Configuration: see README.md. A setting's environment variable is shown in brackets.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from helpdesk_mcp.adapters.registry import BACKEND_TYPES
 from pydantic import BaseModel, SecretStr, ValidationError
+
+from helpdesk_mcp.adapters.registry import BACKEND_TYPES
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from helpdesk_mcp.adapters.errors import HelpdeskError, NotFoundError
-from helpdesk_mcp.adapters.model import STATUSES, make_ref
 from mcp import MCPError
 from mcp.server import MCPServer
 from mcp.server.mcpserver import AssistantMessage, Message, UserMessage
@@ -21,6 +19,9 @@ from mcp_types import (
     ResourceTemplateReference,
     TextResourceContents,
 )
+
+from helpdesk_mcp.adapters.errors import HelpdeskError, NotFoundError
+from helpdesk_mcp.adapters.model import STATUSES, make_ref
 
 from . import views
 from .backends import Backends

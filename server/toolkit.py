@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from helpdesk_mcp.adapters.errors import HelpdeskError
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools.base import Tool
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
+
+from helpdesk_mcp.adapters.errors import HelpdeskError
 
 from .views import compact_json
 

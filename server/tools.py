@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
 from helpdesk_mcp.adapters.base import Adapter
 from helpdesk_mcp.adapters.errors import InvalidInputError, NotFoundError, UnsupportedError
 from helpdesk_mcp.adapters.model import (
@@ -20,8 +23,6 @@ from helpdesk_mcp.adapters.model import (
     Ticket,
     make_ref,
 )
-from mcp_types import ToolAnnotations
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from . import views
 from .files import read_upload

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from helpdesk_mcp.adapters.model import (
     Attachment,
     Capabilities,
@@ -20,7 +22,6 @@ from helpdesk_mcp.adapters.model import (
     TicketSummary,
     UtcDateTime,
 )
-from pydantic import BaseModel, Field
 
 MAX_BODY_CHARS = 2000
 

@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from mcp import Client
+
 from helpdesk_mcp.server.app import build_server
 from helpdesk_mcp.server.config import Settings, load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
-from mcp import Client
 
 MODES = ["legacy", "auto"]
 """`legacy` speaks 2025-11-25 over JSON-RPC streams with `initialize`; `auto` speaks 2026-07-28."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from helpdesk_mcp.adapters.text import (
     TRIM_MARKER,
     clean_text,

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import pytest
-from helpdesk_mcp.server.config import load_settings
-from helpdesk_mcp.server.tools import TOOL_NAMES
 from mcp import Client
 
+from helpdesk_mcp.server.config import load_settings
+from helpdesk_mcp.server.tools import TOOL_NAMES
 from tests.conftest import connect
 
 pytestmark = pytest.mark.anyio

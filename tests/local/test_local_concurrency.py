@@ -8,6 +8,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+
 from helpdesk_mcp.adapters.local import LocalAdapter
 from helpdesk_mcp.adapters.model import STATUSES, Message, NewReply, NewTicket, Ticket
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from helpdesk_mcp.adapters.errors import InvalidInputError
 from helpdesk_mcp.adapters.local import LocalAdapter, load_demo
 from helpdesk_mcp.adapters.model import PRIORITIES, STATUSES, NewTicket, SearchQuery, Ticket

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+
 from helpdesk_mcp.adapters.errors import InvalidInputError
 from helpdesk_mcp.adapters.local import LocalAdapter
 from helpdesk_mcp.adapters.local.store import Contact, ImportedMessage, ImportedTicket, Store

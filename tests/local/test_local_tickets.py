@@ -7,6 +7,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+
 from helpdesk_mcp.adapters.errors import InvalidInputError, NotFoundError, UnavailableError
 from helpdesk_mcp.adapters.local import LocalAdapter
 from helpdesk_mcp.adapters.local import store as store_module
