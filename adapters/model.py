@@ -100,8 +100,8 @@ class Capabilities(_Model):
 
     search: bool = Field(description="Tickets can be listed and filtered.")
     full_text_search: bool = Field(description="`query` searches subjects and message bodies.")
-    search_filters: list[str] = Field(
-        default_factory=list, description="The `search_tickets` filters this backend honours."
+    search_filters: tuple[str, ...] = Field(
+        default=(), description="The `search_tickets` filters this backend honours."
     )
     create: bool
     reply: bool = Field(description="Public replies to the customer.")

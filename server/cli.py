@@ -102,7 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = _settings(args)
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr, force=True)
+    # Before the SDK's own logging setup, which then leaves ours in place: stderr, never stdout.
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.command == "call":
         raise SystemExit(anyio.run(_call, settings, args.tool, _arguments(args.arguments)))
     if args.command == "demo":
@@ -128,7 +131,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from .app import build_server
 
     server = build_server(settings)
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr, force=True)
     if args.transport == "stdio":
         # A block-buffered stray print() would reach the wire after the SDK hands stdout back.
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]

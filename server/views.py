@@ -115,7 +115,3 @@ def posted(ref: str, message: Message, status: Status | None, *, downloadable: b
         status=status,
         attachments=with_uris(ref, message.attachments, downloadable),
     )
-
-
-def summary_of(ticket: Ticket) -> TicketSummary:
-    return TicketSummary.model_validate(ticket.model_dump(include=set(TicketSummary.model_fields)))

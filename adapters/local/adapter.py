@@ -87,7 +87,7 @@ class LocalAdapter(Adapter):
     capabilities = Capabilities(
         search=True,
         full_text_search=True,
-        search_filters=[
+        search_filters=(
             "query",
             "status",
             "assignee",
@@ -97,7 +97,7 @@ class LocalAdapter(Adapter):
             "created_before",
             "updated_after",
             "updated_before",
-        ],
+        ),
         create=True,
         reply=True,
         internal_notes=True,
