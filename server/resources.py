@@ -20,14 +20,15 @@ from mcp_types import (
     TextResourceContents,
 )
 
-from helpdesk_mcp.adapters.errors import HelpdeskError, NotFoundError
-from helpdesk_mcp.adapters.model import STATUSES, make_ref
+from helpdesk_mcp.adapters.errors import HelpdeskError, InvalidInputError, NotFoundError
+from helpdesk_mcp.adapters.model import STATUSES, SearchQuery, make_ref
 
 from . import views
 from .backends import Backends
 from .state import AppContext, AppState, state_of
 
 TICKET_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}"
+COMPLETION_TICKETS = 20
 ATTACHMENT_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}/attachments/{attachment_id}"
 
 
@@ -70,7 +71,7 @@ def register(server: MCPServer[AppState], live: Callable[[], Backends | None]) -
         try:
             adapter, vendor_id = backends.resolve(make_ref(backend, ticket_id))
             record = await backends.call(adapter, "reading the ticket", lambda: adapter.get_ticket(vendor_id))
-        except NotFoundError as exc:
+        except (NotFoundError, InvalidInputError) as exc:
             raise ResourceNotFoundError(exc.message) from exc
         except HelpdeskError as exc:
             raise ResourceError(exc.message) from exc
@@ -98,7 +99,7 @@ def register(server: MCPServer[AppState], live: Callable[[], Backends | None]) -
                 "downloading the attachment",
                 lambda: adapter.download_attachment(vendor_id, attachment_id),
             )
-        except NotFoundError as exc:
+        except (NotFoundError, InvalidInputError) as exc:
             raise ResourceNotFoundError(exc.message) from exc
         except HelpdeskError as exc:
             raise ResourceError(exc.message) from exc
@@ -149,12 +150,24 @@ def register(server: MCPServer[AppState], live: Callable[[], Backends | None]) -
         if argument.name == "backend":
             values = [n for n in names if n.startswith(typed)]
         elif argument.name == "ticket":
-            values = [f"{n}:" for n in names if f"{n}:".startswith(typed) or typed.startswith(f"{n}:")]
+            values = await _complete_ticket(backends, typed) if backends else []
         elif argument.name == "status":
             values = [s for s in STATUSES if s.startswith(typed)]
         else:
             return None
         return Completion(values=values, total=len(values), has_more=False)
+
+
+async def _complete_ticket(backends: Backends, typed: str) -> list[str]:
+    """Backend prefixes until one is typed, then that backend's most recently updated refs."""
+    name, colon, _ = typed.partition(":")
+    if not colon or name not in backends.names:
+        return [f"{n}:" for n in backends.names if n.startswith(typed)]
+    try:
+        page = await backends.search(SearchQuery(), backend=name, limit=COMPLETION_TICKETS, cursor=None)
+    except HelpdeskError:
+        return []
+    return [t.ref for t in page.tickets if t.ref.startswith(typed)]
 
 
 async def _embedded_ticket(ctx: AppContext, ticket: str) -> EmbeddedResource:

@@ -130,6 +130,10 @@ async def test_completions_offer_backends_and_statuses(make_settings: MakeSettin
         assert statuses.completion.values == ["open", "on_hold"]
         tickets = await client.complete(prompt, {"name": "ticket", "value": ""})
         assert tickets.completion.values == ["local:"]
+        for subject in ("first", "second"):
+            await client.call_tool("create_ticket", {"subject": subject, "body": "x"})
+        recent = await client.complete(prompt, {"name": "ticket", "value": "local:"})
+        assert recent.completion.values == ["local:2", "local:1"], "most recently updated first"
 
 
 async def test_long_bodies_are_cut_with_directions(make_settings: MakeSettings) -> None:
