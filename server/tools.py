@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from mcp_types import ToolAnnotations
@@ -31,19 +31,14 @@ from .toolkit import HelpdeskTool, make_tool
 
 
 def _utc_timestamp(value: Any) -> Any:
-    """Accept a date or a timestamp without zone as UTC, since models often write '2026-11-01'."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            parsed = (
-                datetime.fromisoformat(text.replace("Z", "+00:00")) if "T" in text or " " in text else None
-            )
-            if parsed is None:
-                parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
-        except ValueError:
-            return value
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return value
+    """Read a date or a timestamp without zone as UTC, since models often write '2026-11-01'."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value  # pydantic then explains what it expected
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -54,7 +49,7 @@ Timestamp = Annotated[
 ]
 TicketRef = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=3, max_length=200),
+    StringConstraints(strip_whitespace=True, max_length=200),
     Field(description="Ticket ref `<backend>:<id>`, as search_tickets returns it, e.g. `local:42`."),
 ]
 BackendName = Annotated[

@@ -208,3 +208,14 @@ async def test_several_backends_merge_newest_first(make_settings: MakeSettings, 
             await client.call_tool("search_tickets", {"query": "mergetest", "backend": "beta"})
         ).structured_content
         assert {t["ref"].split(":")[0] for t in only_beta["tickets"]} == {"beta"}  # type: ignore[index]
+
+
+async def test_date_filters_accept_what_models_write(make_settings: MakeSettings) -> None:
+    async with connect(make_settings(), "auto") as client:
+        await client.call_tool("create_ticket", {"subject": "Dated", "body": "datetest"})
+        for after, found in (("2000-01-01", 1), ("2000-01-01T00:00Z", 1), ("2999-01-01 10:00", 0)):
+            result = await client.call_tool("search_tickets", {"query": "datetest", "created_after": after})
+            assert not result.is_error, result.content
+            assert len(result.structured_content["tickets"]) == found, after  # type: ignore[index]
+        refused = await client.call_tool("search_tickets", {"created_after": "last tuesday"})
+        assert refused.is_error and "created_after" in refused.content[0].text  # type: ignore[union-attr]
