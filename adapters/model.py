@@ -69,7 +69,7 @@ class Message(_Model):
     id: str
     kind: MessageKind
     author: Person | None = None
-    body: str = Field(default="", description="Plain text.")
+    body: str = Field(default="", description="Plain text of the whole message.")
     created_at: UtcDateTime | None = None
     attachments: list[Attachment] = Field(default_factory=list)
 

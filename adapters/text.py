@@ -1,8 +1,9 @@
 """Untrusted helpdesk message bodies, turned into compact plain text for a model to read.
 
-Vendor adapters call `to_plain_text` on every message body they read: HTML is flattened to text, quoted
-mail history and signatures are cut, and invisible characters are removed. The other functions are the
-steps it is made of, public so that an adapter can use one of them alone.
+Two layers use it. Vendor adapters call `to_plain_text` on every message body they read, so that the
+normalized model carries whole messages as plain text: HTML flattened, invisible characters removed.
+The server, when it shows a thread to a model, also cuts quoted mail history and signatures
+(`trim_quoted`) and says how to read a message whole; a trimmed body never enters the model.
 
 READ-ONLY. This filter is lossy by design: it drops markup, formatting, images, quoted history and
 signatures, and it guesses where quotes start. Its output is for reading only. It must never be written
@@ -507,11 +508,11 @@ def trim_quoted(text: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
-def to_plain_text(body: str, *, html: bool | None = None, trim: bool = True) -> str:
+def to_plain_text(body: str, *, html: bool | None = None, trim: bool = False) -> str:
     """The text of a message body as a model should read it; see the module docstring: read-only.
 
-    `html` says whether `body` is HTML; None means guess with `looks_like_html`. `trim=False` keeps
-    quoted history and signatures, for when the reader asks for the whole message.
+    `html` says whether `body` is HTML; None means guess with `looks_like_html`. `trim=True` also cuts
+    quoted history and signatures.
     """
     if html or (html is None and looks_like_html(body)):
         body = html_to_text(body)

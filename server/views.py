@@ -1,8 +1,9 @@
 """What the model reads: compact result shapes and the presentation of tickets.
 
 Fetching is the adapters' job; this module only shapes their normalized records for a model's
-context window: empty fields left out, long bodies cut with directions to read on, and attachments
-named by the resource URI that downloads them.
+context window: empty fields left out, invisible characters removed, quoted mail history trimmed
+and long bodies cut with directions to read on, and attachments named by the resource URI that
+downloads them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from helpdesk_mcp.adapters.model import (
     TicketSummary,
     UtcDateTime,
 )
+from helpdesk_mcp.adapters.text import TRIM_MARKER, clean_text, trim_quoted
 
 MAX_BODY_CHARS = 2000
 
@@ -74,24 +76,40 @@ def with_uris(ref: str, attachments: list[Attachment], downloadable: bool) -> li
 
 
 def present_ticket(ticket: Ticket, *, downloadable: bool, message_id: str | None = None) -> Ticket:
-    """A ticket for the model: every body cut to a readable length, or one message in full."""
+    """A ticket for the model: the thread with bodies trimmed and cut, or one message whole.
+
+    Trimming is for reading only (`helpdesk_mcp.adapters.text`); nothing shown here is written back.
+    """
     if message_id is None:
-        messages = [_present_message(ticket.ref, m, downloadable, MAX_BODY_CHARS) for m in ticket.messages]
+        messages = [_in_thread(ticket.ref, m, downloadable) for m in ticket.messages]
     else:
         messages = [
-            _present_message(ticket.ref, m, downloadable, None) for m in ticket.messages if m.id == message_id
+            _whole(ticket.ref, m, downloadable, clean_text(m.body))
+            for m in ticket.messages
+            if m.id == message_id
         ]
     return ticket.model_copy(update={"messages": messages})
 
 
-def _present_message(ref: str, message: Message, downloadable: bool, max_chars: int | None) -> Message:
-    body = message.body
-    if max_chars is not None and len(body) > max_chars:
-        rest = len(body) - max_chars
-        body = (
-            f"{body[:max_chars]}\n[… {rest:,} more characters; get_ticket with ticket={ref!r} and "
-            f"message={message.id!r} returns this message in full]"
+def _in_thread(ref: str, message: Message, downloadable: bool) -> Message:
+    """Quoted history and signatures cut and long bodies shortened, saying how to read the rest."""
+    body = trim_quoted(clean_text(message.body))
+    omitted = []
+    if body.endswith(TRIM_MARKER):
+        body = body.removesuffix(TRIM_MARKER).rstrip()
+        omitted.append("quoted text and signature trimmed")
+    if len(body) > MAX_BODY_CHARS:
+        omitted.insert(0, f"{len(body) - MAX_BODY_CHARS:,} more characters")
+        body = body[:MAX_BODY_CHARS]
+    if omitted:
+        body += (
+            f"\n[… {' and '.join(omitted)}; get_ticket with ticket={ref!r} and message={message.id!r} "
+            "returns this message whole]"
         )
+    return _whole(ref, message, downloadable, body)
+
+
+def _whole(ref: str, message: Message, downloadable: bool, body: str) -> Message:
     return message.model_copy(
         update={"body": body, "attachments": with_uris(ref, message.attachments, downloadable)}
     )

@@ -219,3 +219,21 @@ async def test_date_filters_accept_what_models_write(make_settings: MakeSettings
             assert len(result.structured_content["tickets"]) == found, after  # type: ignore[index]
         refused = await client.call_tool("search_tickets", {"created_after": "last tuesday"})
         assert refused.is_error and "created_after" in refused.content[0].text  # type: ignore[union-attr]
+
+
+async def test_threads_hide_quoted_history_and_invisible_characters(make_settings: MakeSettings) -> None:
+    reply = (
+        "Thanks, the new\u200b password works.\n\n"
+        "On Mon, 23 Nov 2026 at 10:00, Support <help@example.com> wrote:\n"
+        "> Please try logging in again.\n> Regards, Support\n"
+    )
+    async with connect(make_settings(), "auto") as client:
+        created = await client.call_tool("create_ticket", {"subject": "Login", "body": reply})
+        ref = created.structured_content["ticket"]  # type: ignore[index]
+        thread = (await client.call_tool("get_ticket", {"ticket": ref})).structured_content
+        shown = thread["messages"][0]  # type: ignore[index]
+        assert shown["body"].startswith("Thanks, the new password works.\n[… quoted text and signature trimmed;")
+        assert "Please try logging in again" not in shown["body"]
+        whole = (await client.call_tool("get_ticket", {"ticket": ref, "message": shown["id"]})).structured_content
+        body = whole["messages"][0]["body"]  # type: ignore[index]
+        assert "> Please try logging in again." in body and "\u200b" not in body

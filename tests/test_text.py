@@ -40,7 +40,7 @@ OUTLOOK_REPLY_HTML = """\
 
 
 def test_outlook_html_reply_keeps_the_reply_and_cuts_the_header_block() -> None:
-    assert to_plain_text(OUTLOOK_REPLY_HTML) == (
+    assert to_plain_text(OUTLOOK_REPLY_HTML, trim=True) == (
         "Hi Kate,\n"
         "\n"
         "The invoice still shows the old address. Could you fix it?\n"
@@ -66,12 +66,12 @@ OUTLOOK_REPLY_PLAIN = (
 
 
 def test_outlook_plain_reply_cuts_at_the_separator_line() -> None:
-    assert to_plain_text(OUTLOOK_REPLY_PLAIN) == f"Thanks, that worked.\n\n{TRIM_MARKER}"
+    assert to_plain_text(OUTLOOK_REPLY_PLAIN, trim=True) == f"Thanks, that worked.\n\n{TRIM_MARKER}"
 
 
 def test_original_message_marker() -> None:
     body = "Done, closing.\n\n-----Original Message-----\nFrom: Bob\nSent: Monday\n\nPlease check."
-    assert to_plain_text(body) == f"Done, closing.\n\n{TRIM_MARKER}"
+    assert to_plain_text(body, trim=True) == f"Done, closing.\n\n{TRIM_MARKER}"
 
 
 GMAIL_REPLY_HTML = """\
@@ -84,7 +84,7 @@ GMAIL_REPLY_HTML = """\
 
 
 def test_gmail_html_reply_cuts_at_the_attribution() -> None:
-    assert to_plain_text(GMAIL_REPLY_HTML) == (
+    assert to_plain_text(GMAIL_REPLY_HTML, trim=True) == (
         f"Yes, after the restart it prints again.\n\nThanks!\n\n{TRIM_MARKER}"
     )
 
@@ -109,7 +109,7 @@ def test_gmail_plain_reply_with_wrapped_attribution() -> None:
         "> --\n"
         "> John\n"
     )
-    assert to_plain_text(body) == f"Works now, thank you.\n\n{TRIM_MARKER}"
+    assert to_plain_text(body, trim=True) == f"Works now, thank you.\n\n{TRIM_MARKER}"
 
 
 def test_polish_thunderbird_reply() -> None:
@@ -123,7 +123,7 @@ def test_polish_thunderbird_reply() -> None:
         "W dniu 5.03.2024 o 15:12, Biuro Obsługi Klienta pisze:\n"
         "> Faktura w załączniku.\n"
     )
-    assert to_plain_text(body) == (
+    assert to_plain_text(body, trim=True) == (
         "Dzień dobry,\nproszę o korektę faktury – NIP jest błędny.\n\n"
         f"Pozdrawiam\nAnna Nowak\n\n{TRIM_MARKER}"
     )
@@ -138,7 +138,7 @@ def test_polish_gmail_reply_with_wrapped_attribution() -> None:
         "\n"
         "> Proszę zrestartować router.\n"
     )
-    assert to_plain_text(body) == f"Dziękuję, wszystko działa.\n\n{TRIM_MARKER}"
+    assert to_plain_text(body, trim=True) == f"Dziękuję, wszystko działa.\n\n{TRIM_MARKER}"
 
 
 def test_russian_reply_with_pishet() -> None:
@@ -149,7 +149,7 @@ def test_russian_reply_with_pishet() -> None:
         "05.03.2024 15:12, Иван Петров пишет:\n"
         "> Попробуйте перезагрузить роутер.\n"
     )
-    assert to_plain_text(body) == (
+    assert to_plain_text(body, trim=True) == (
         f"Здравствуйте!\nСпасибо, после перезагрузки всё работает.\n\n{TRIM_MARKER}"
     )
 
@@ -183,12 +183,12 @@ def test_signature_is_cut() -> None:
         "ACME Sp. z o.o., ul. Prosta 1, Warszawa\n"
         "+48 22 000 00 00\n"
     )
-    assert to_plain_text(body) == f"The fix is deployed, please check again.\n\n{TRIM_MARKER}"
+    assert to_plain_text(body, trim=True) == f"The fix is deployed, please check again.\n\n{TRIM_MARKER}"
 
 
 def test_html_signature_is_cut() -> None:
     html = '<div>Thanks, fixed.</div><div><br></div>-- <br><div class="gmail_signature">John | ACME</div>'
-    assert to_plain_text(html) == f"Thanks, fixed.\n\n{TRIM_MARKER}"
+    assert to_plain_text(html, trim=True) == f"Thanks, fixed.\n\n{TRIM_MARKER}"
 
 
 def test_signature_delimiter_hidden_behind_zero_width_space_is_still_found() -> None:
@@ -506,10 +506,10 @@ def test_plain_text_is_not_run_through_the_html_parser() -> None:
     )
 
 
-def test_trim_can_be_turned_off() -> None:
+def test_trimming_is_asked_for() -> None:
     body = "Fixed.\n-- \nJohn"
     assert to_plain_text(body, trim=False) == "Fixed.\n--\nJohn"
-    assert to_plain_text(body) == f"Fixed.\n\n{TRIM_MARKER}"
+    assert to_plain_text(body, trim=True) == f"Fixed.\n\n{TRIM_MARKER}"
 
 
 def test_empty_body() -> None:
