@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .base import Adapter
 from .local import LocalAdapter
@@ -28,6 +28,13 @@ class LocalSettings(BaseModel):
 
     db: Path = Field(default_factory=default_local_db, description="SQLite file of the local helpdesk.")
     agent_name: str = Field(default="Agent", min_length=1, description="Author name of replies and notes.")
+
+    @field_validator("db")
+    @classmethod
+    def _a_file(cls, db: Path) -> Path:
+        if db.expanduser().is_dir():
+            raise ValueError(f"{db} is a directory; give the path of a file, such as {db / 'helpdesk.db'}")
+        return db
 
 
 @dataclass(frozen=True)

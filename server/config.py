@@ -170,7 +170,9 @@ def _validate_backend(
             setting = ".".join(str(part) for part in error["loc"])
             variable = backend_type.env.get(setting) if origin == "environment" else None
             label = variable or f"{origin} {setting}"
-            problems.append(f"{label}: {error['msg']}")
+            # A validator's own sentence, without pydantic's "Value error, " in front of it.
+            message = error["ctx"]["error"] if error["type"] == "value_error" else error["msg"]
+            problems.append(f"{label}: {message}")
         return None
     return BackendConfig(name=name, type=type_name, settings=settings)
 

@@ -109,3 +109,11 @@ def test_allowed_dirs_are_resolved(tmp_path: Path) -> None:
     (tmp_path / "files").mkdir()
     settings = load({"HELPDESK_ALLOWED_DIRS": str(tmp_path / "files" / ".." / "files")})
     assert settings.allowed_dirs == ((tmp_path / "files").resolve(),)
+
+
+def test_a_directory_is_not_a_database(tmp_path: Path) -> None:
+    [problem] = problems({"HELPDESK_DB": str(tmp_path)})
+    assert (
+        problem
+        == f"HELPDESK_DB: {tmp_path} is a directory; give the path of a file, such as {tmp_path}/helpdesk.db"
+    )

@@ -232,8 +232,12 @@ async def test_threads_hide_quoted_history_and_invisible_characters(make_setting
         ref = created.structured_content["ticket"]  # type: ignore[index]
         thread = (await client.call_tool("get_ticket", {"ticket": ref})).structured_content
         shown = thread["messages"][0]  # type: ignore[index]
-        assert shown["body"].startswith("Thanks, the new password works.\n[… quoted text and signature trimmed;")
+        assert shown["body"].startswith(
+            "Thanks, the new password works.\n[… quoted text and signature trimmed;"
+        )
         assert "Please try logging in again" not in shown["body"]
-        whole = (await client.call_tool("get_ticket", {"ticket": ref, "message": shown["id"]})).structured_content
+        whole = (
+            await client.call_tool("get_ticket", {"ticket": ref, "message": shown["id"]})
+        ).structured_content
         body = whole["messages"][0]["body"]  # type: ignore[index]
         assert "> Please try logging in again." in body and "\u200b" not in body
