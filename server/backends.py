@@ -147,7 +147,8 @@ class Backends:
         if failures and not pages:
             raise next(iter(failures.values()))
         notes.extend(
-            f"Backend {name!r} was left out of this page: {exc.message}" for name, exc in failures.items()
+            f"Backend {name!r} failed and is left out of this search: {exc.message}"
+            for name, exc in failures.items()
         )
 
         merged = sorted(

@@ -118,7 +118,8 @@ async def get_ticket(
     ] = None,
 ) -> Ticket:
     """Read one ticket with its thread, oldest message first: customer messages, agent replies,
-    internal notes and system events. Long bodies are cut with a note saying how to read the rest."""
+    internal notes and system events. Quoted mail history is trimmed and long bodies are cut, each with
+    a note saying how to read the message whole."""
     backends = state_of(ctx).backends
     adapter, ticket_id = backends.resolve(ticket)
     record = await backends.call(adapter, "reading the ticket", lambda: adapter.get_ticket(ticket_id))

@@ -34,7 +34,7 @@ class SearchResult(BaseModel):
         default=None,
         description="Pass as `cursor`, with the same filters, for the next page; absent on the last.",
     )
-    notes: list[str] = Field(default_factory=list, description="Backends left out of this page, and why.")
+    notes: list[str] = Field(default_factory=list, description="Backends left out of this search, and why.")
 
 
 class CreatedTicket(BaseModel):

@@ -158,7 +158,7 @@ async def test_a_failing_backend_is_left_out_with_a_note() -> None:
     backends = Backends([good, bad], timeout=5)
     page = await backends.search(SearchQuery(), backend=None, limit=10, cursor=None)
     assert [t.ref for t in page.tickets] == ["good:2", "good:1", "good:0"]
-    assert page.notes == ["Backend 'bad' was left out of this page: Backend 'bad' answered 503."]
+    assert page.notes == ["Backend 'bad' failed and is left out of this search: Backend 'bad' answered 503."]
     with pytest.raises(UnavailableError):
         await backends.search(SearchQuery(), backend="bad", limit=10, cursor=None)
 
