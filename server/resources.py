@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from mcp import MCPError
@@ -28,19 +27,15 @@ from .backends import Backends
 from .state import AppContext, AppState, state_of
 
 TICKET_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}"
-COMPLETION_TICKETS = 20
 ATTACHMENT_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}/attachments/{attachment_id}"
+COMPLETION_TICKETS = 20
 
 
 def backends_document(backends: Backends) -> str:
     described = [
         views.BackendInfo(name=a.name, type=a.type, capabilities=a.capabilities) for a in backends.all()
     ]
-    return json.dumps(
-        {"backends": [b.model_dump(mode="json") for b in described]},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    return views.compact_json(views.BackendsDocument(backends=described))[1]
 
 
 def register(server: MCPServer[AppState], live: Callable[[], Backends | None]) -> None:

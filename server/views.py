@@ -58,6 +58,10 @@ class BackendInfo(BaseModel):
     capabilities: Capabilities
 
 
+class BackendsDocument(BaseModel):
+    backends: list[BackendInfo]
+
+
 def compact_json(model: BaseModel) -> tuple[dict[str, Any], str]:
     """The structured form with empty fields left out, and the same JSON as text without spacing."""
     structured = model.model_dump(mode="json", exclude_defaults=True, by_alias=True)
