@@ -3,7 +3,7 @@
 Two layers use it. Vendor adapters call `to_plain_text` on every message body they read, so that the
 normalized model carries whole messages as plain text: HTML flattened, invisible characters removed.
 The server, when it shows a thread to a model, also cuts quoted mail history and signatures
-(`trim_quoted`) and says how to read a message whole; a trimmed body never enters the model.
+(`trim_quoted`) and says how to read a message whole; a trimmed body never becomes the record.
 
 READ-ONLY. This filter is lossy by design: it drops markup, formatting, images, quoted history and
 signatures, and it guesses where quotes start. Its output is for reading only. It must never be written

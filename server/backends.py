@@ -27,7 +27,7 @@ from helpdesk_mcp.adapters.errors import (
     UnavailableError,
     UnsupportedError,
 )
-from helpdesk_mcp.adapters.model import SearchHit, SearchPage, SearchQuery, TicketSummary
+from helpdesk_mcp.adapters.model import SearchHit, SearchPage, SearchQuery, Ticket, TicketSummary
 from helpdesk_mcp.adapters.registry import BACKEND_TYPES
 
 from .config import Settings
@@ -84,6 +84,11 @@ class Backends:
                 f"configured backends: {self._listing()}."
             )
         return adapter, ticket_id.strip()
+
+    async def read_ticket(self, ref: str) -> tuple[Adapter, Ticket]:
+        """The ticket `ref` names, with the adapter it came from (whose capabilities shape its view)."""
+        adapter, ticket_id = self.resolve(ref)
+        return adapter, await self.call(adapter, "reading the ticket", lambda: adapter.get_ticket(ticket_id))
 
     async def call(self, adapter: Adapter, action: str, operation: Callable[[], Awaitable[T]]) -> T:
         """Run one adapter operation under the time limit, with every failure in the taxonomy.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from mcp import MCPError
 from mcp.server import MCPServer
@@ -62,14 +63,8 @@ def register(server: MCPServer[AppState], live: Callable[[], Backends | None]) -
         mime_type="application/json",
     )
     async def ticket_resource(backend: str, ticket_id: str, ctx: AppContext) -> str:
-        backends = state_of(ctx).backends
-        try:
-            adapter, vendor_id = backends.resolve(make_ref(backend, ticket_id))
-            record = await backends.call(adapter, "reading the ticket", lambda: adapter.get_ticket(vendor_id))
-        except (NotFoundError, InvalidInputError) as exc:
-            raise ResourceNotFoundError(exc.message) from exc
-        except HelpdeskError as exc:
-            raise ResourceError(exc.message) from exc
+        with _as_resource_errors():
+            adapter, record = await state_of(ctx).backends.read_ticket(make_ref(backend, ticket_id))
         shown = views.present_ticket(record, downloadable=adapter.capabilities.attachment_download)
         return views.compact_json(shown)[1]
 
@@ -82,7 +77,7 @@ def register(server: MCPServer[AppState], live: Callable[[], Backends | None]) -
     )
     async def attachment_resource(backend: str, ticket_id: str, attachment_id: str, ctx: AppContext) -> bytes:
         backends = state_of(ctx).backends
-        try:
+        with _as_resource_errors():
             adapter, vendor_id = backends.resolve(make_ref(backend, ticket_id))
             if not adapter.capabilities.attachment_download:
                 raise ResourceError(
@@ -94,10 +89,6 @@ def register(server: MCPServer[AppState], live: Callable[[], Backends | None]) -
                 "downloading the attachment",
                 lambda: adapter.download_attachment(vendor_id, attachment_id),
             )
-        except (NotFoundError, InvalidInputError) as exc:
-            raise ResourceNotFoundError(exc.message) from exc
-        except HelpdeskError as exc:
-            raise ResourceError(exc.message) from exc
         return content.content
 
     @server.prompt(title="Triage a ticket")
@@ -165,11 +156,20 @@ async def _complete_ticket(backends: Backends, typed: str) -> list[str]:
     return [t.ref for t in page.tickets if t.ref.startswith(typed)]
 
 
-async def _embedded_ticket(ctx: AppContext, ticket: str) -> EmbeddedResource:
-    backends = state_of(ctx).backends
+@contextmanager
+def _as_resource_errors() -> Iterator[None]:
+    """A missing or malformed ticket is "no such resource"; other failures are read errors."""
     try:
-        adapter, vendor_id = backends.resolve(ticket)
-        record = await backends.call(adapter, "reading the ticket", lambda: adapter.get_ticket(vendor_id))
+        yield
+    except (NotFoundError, InvalidInputError) as exc:
+        raise ResourceNotFoundError(exc.message) from exc
+    except HelpdeskError as exc:
+        raise ResourceError(exc.message) from exc
+
+
+async def _embedded_ticket(ctx: AppContext, ticket: str) -> EmbeddedResource:
+    try:
+        adapter, record = await state_of(ctx).backends.read_ticket(ticket)
     except HelpdeskError as exc:
         raise MCPError(code=INVALID_PARAMS, message=exc.message) from exc
     shown = views.present_ticket(record, downloadable=adapter.capabilities.attachment_download)

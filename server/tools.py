@@ -120,9 +120,7 @@ async def get_ticket(
     """Read one ticket with its thread, oldest message first: customer messages, agent replies,
     internal notes and system events. Quoted mail history is trimmed and long bodies are cut, each with
     a note saying how to read the message whole."""
-    backends = state_of(ctx).backends
-    adapter, ticket_id = backends.resolve(ticket)
-    record = await backends.call(adapter, "reading the ticket", lambda: adapter.get_ticket(ticket_id))
+    adapter, record = await state_of(ctx).backends.read_ticket(ticket)
     if message is not None and all(m.id != message for m in record.messages):
         raise NotFoundError(
             f"Ticket {record.ref} has no message {message!r}; read it without `message` first."
