@@ -58,5 +58,15 @@ class Adapter(ABC):
     async def download_attachment(self, ticket_id: str, attachment_id: str) -> AttachmentContent:
         """The bytes of one attachment of one ticket."""
 
+    async def start(self) -> None:  # noqa: B027 - most adapters know what they can do from the start
+        """Learn, before any capability is read, what `capabilities` depends on (an optional vendor
+        extension, say). Called once as the server starts, under a time limit; a failure is logged and
+        left for the first operation to meet."""
+
+    async def check(self) -> str:
+        """Prove with one harmless read that the backend answers these credentials; says what was read."""
+        page = await self.search(SearchQuery(), limit=1)
+        return "listed tickets" if page.hits else "listed tickets (none yet)"
+
     async def aclose(self) -> None:  # noqa: B027 - most adapters hold nothing that needs releasing
         """Release connections and files; the adapter is not used afterwards."""

@@ -55,3 +55,13 @@ class UnsupportedError(HelpdeskError):
     """The backend cannot do this at all."""
 
     kind = "unsupported"
+
+
+class OutcomeUnknownError(UnavailableError):
+    """A write may or may not have been applied: it failed after the request could have arrived.
+
+    Adapters catch this to look for the write where the vendor lets them; whoever sees it last must
+    not send the write again without first checking whether it happened.
+    """
+
+    kind = "outcome_unknown"

@@ -2,7 +2,8 @@
 
 Each type declares its settings as a pydantic model, which environment variables feed which
 setting, and how an adapter is built from validated settings. The server reads configuration
-generically through this table and never names a vendor.
+generically through this table and never names a vendor. Adapters are imported only when a backend
+of their type is built, so a server with one vendor configured loads one vendor's code.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .base import Adapter
-from .local import LocalAdapter
+from .osticket.settings import OsticketSettings
+from .plusofon.settings import PlusofonSettings
+from .thulium.settings import ThuliumSettings
+from .usedesk.settings import UsedeskSettings
 
 
 def default_local_db() -> Path:
@@ -49,7 +53,37 @@ class BackendType:
 
 
 def _build_local(name: str, settings: LocalSettings) -> Adapter:
+    from .local import LocalAdapter
+
     return LocalAdapter(name, settings.db.expanduser(), agent_name=settings.agent_name)
+
+
+def _build_thulium(name: str, settings: ThuliumSettings) -> Adapter:
+    from .thulium.adapter import ThuliumAdapter
+
+    return ThuliumAdapter(name, settings)
+
+
+def _build_plusofon(name: str, settings: PlusofonSettings) -> Adapter:
+    from .plusofon.adapter import PlusofonAdapter
+
+    return PlusofonAdapter(name, settings)
+
+
+def _build_osticket(name: str, settings: OsticketSettings) -> Adapter:
+    from .osticket.adapter import OsticketAdapter
+
+    return OsticketAdapter(name, settings)
+
+
+def _build_usedesk(name: str, settings: UsedeskSettings) -> Adapter:
+    from .usedesk.adapter import UsedeskAdapter
+
+    return UsedeskAdapter(name, settings)
+
+
+def _env(prefix: str, *settings: str) -> dict[str, str]:
+    return {setting: f"{prefix}_{setting.upper()}" for setting in settings}
 
 
 BACKEND_TYPES: dict[str, BackendType] = {
@@ -58,5 +92,33 @@ BACKEND_TYPES: dict[str, BackendType] = {
         settings=LocalSettings,
         build=_build_local,
         env={"db": "HELPDESK_DB"},
+    ),
+    "thulium": BackendType(
+        name="thulium",
+        settings=ThuliumSettings,
+        build=_build_thulium,
+        env=_env("THULIUM", "url", "user", "password", "mailbox", "agent_login", "timezone"),
+        enabled_by=("THULIUM_URL", "THULIUM_USER", "THULIUM_PASSWORD"),
+    ),
+    "plusofon": BackendType(
+        name="plusofon",
+        settings=PlusofonSettings,
+        build=_build_plusofon,
+        env=_env("PLUSOFON", "token", "url", "client", "timezone"),
+        enabled_by=("PLUSOFON_TOKEN",),
+    ),
+    "osticket": BackendType(
+        name="osticket",
+        settings=OsticketSettings,
+        build=_build_osticket,
+        env=_env("OSTICKET", "url", "api_key", "staff_user", "timezone"),
+        enabled_by=("OSTICKET_URL", "OSTICKET_API_KEY"),
+    ),
+    "usedesk": BackendType(
+        name="usedesk",
+        settings=UsedeskSettings,
+        build=_build_usedesk,
+        env=_env("USEDESK", "api_token", "url", "user_id"),
+        enabled_by=("USEDESK_API_TOKEN",),
     ),
 }

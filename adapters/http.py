@@ -1,0 +1,250 @@
+"""The one HTTP layer every vendor adapter talks through.
+
+Policy that all vendors share lives here once: connection and read timeouts, a bound on concurrent
+requests and on their rate, retries of reads with backoff and jitter that honour `Retry-After`, the
+rule that writes are never retried once they may have reached the vendor, and turning transport
+failures and HTTP statuses into the error taxonomy. A vendor adapter supplies only what is its own:
+base URL, auth, and a `read_error` hook that recognizes the vendor's error bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import anyio
+import httpx
+
+from .errors import (
+    AuthError,
+    HelpdeskError,
+    InvalidInputError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    UnavailableError,
+)
+from .settings import HttpSettings
+
+log = logging.getLogger(__name__)
+
+_WRITE = "helpdesk_mcp.write"
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+USER_AGENT = "helpdesk-mcp"
+
+
+ReadError = Callable[[httpx.Response], HelpdeskError | None]
+"""A vendor's hook: the error an answer carries (even one with status 200), or None if it is fine."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base: float = 0.25
+    cap: float = 4.0
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: a random wait up to an exponentially growing bound, so retries spread out."""
+        return random.uniform(0, min(self.cap, self.base * 2**attempt))  # noqa: S311 - jitter, not crypto
+
+
+class Throttle:
+    """Spaces request starts at least `1 / rate` seconds apart, across all tasks of one backend."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = anyio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        if start > now:
+            await anyio.sleep(start - now)
+
+
+class VendorClient:
+    """An httpx client with the shared policy, bound to one backend of one vendor."""
+
+    def __init__(
+        self,
+        *,
+        backend: str,
+        vendor: str,
+        base_url: str,
+        settings: HttpSettings,
+        read_error: ReadError,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.backend = backend
+        self.vendor = vendor
+        self._settings = settings
+        self._read_error = read_error
+        self._backoff = backoff or Backoff()
+        self._limiter = anyio.CapacityLimiter(settings.max_concurrency)
+        self._throttle = Throttle(settings.requests_per_second)
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            headers={"User-Agent": USER_AGENT, **(headers or {})},
+            auth=auth,
+            timeout=httpx.Timeout(
+                settings.read_timeout, connect=settings.connect_timeout, pool=settings.read_timeout
+            ),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def read(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A request that changes nothing: retried after transient faults."""
+        attempts = self._settings.read_retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = await self._send(method, path, kwargs)
+            except httpx.TransportError as exc:
+                if last:
+                    raise self._unreachable(exc) from None
+                await self._pause(attempt, None)
+                continue
+            if response.status_code in RETRYABLE_STATUSES and not last:
+                wait = self._retry_after(response)
+                if wait is not None and wait > self._settings.retry_after_cap:
+                    break
+                await self._pause(attempt, wait)
+                continue
+            return self._checked(response)
+        return self._checked(response)
+
+    async def write(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A request that changes something: sent once, retried only if it provably never left.
+
+        A connection that could not be opened carried no request, so that alone is retried. Any
+        failure after the request may have reached the vendor raises `OutcomeUnknownError`, which
+        the adapter resolves by looking (where the vendor lets it) instead of sending it again.
+        """
+        attempts = self._settings.read_retries + 1
+        for attempt in range(attempts):
+            try:
+                response = await self._send(method, path, kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                if attempt == attempts - 1:
+                    raise self._unreachable(exc) from None
+                await self._pause(attempt, None)
+                continue
+            except httpx.TransportError as exc:
+                raise OutcomeUnknownError(
+                    f"The connection to {self._who()} broke after the request was sent "
+                    f"({_describe(exc)}), so whether it was applied is unknown."
+                ) from None
+            if response.status_code >= 500 or response.status_code in {408, 429}:
+                vendor_error = self._read_error(response)
+                if vendor_error is not None and not isinstance(vendor_error, UnavailableError):
+                    raise vendor_error
+                if response.status_code == 429:
+                    raise self._status_error(response)
+                raise OutcomeUnknownError(
+                    f"{self._who()} answered HTTP {response.status_code} after receiving the request, "
+                    "so whether it was applied is unknown."
+                )
+            response.extensions[_WRITE] = True
+            return self._checked(response)
+        raise AssertionError("unreachable: every attempt returns or raises")
+
+    def json(self, response: httpx.Response) -> Any:
+        """The answer's JSON, or a clear error when the vendor sent something else (an HTML page, a cut body).
+
+        After a write such an answer leaves its outcome unknown: the write may well have been applied.
+        """
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            said = (
+                f"{self._who()} answered {response.request.method} {response.request.url.path} with "
+                f"something that is not the JSON its API documents ({kind}, {len(response.content)} bytes)"
+            )
+            if response.extensions.get(_WRITE):
+                raise OutcomeUnknownError(f"{said}, so whether the change was applied is unknown.") from None
+            raise UnavailableError(f"{said}; it may be failing or behind a proxy. Try again later.") from None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _send(self, method: str, path: str, kwargs: dict[str, Any]) -> httpx.Response:
+        async with self._limiter:
+            await self._throttle.wait()
+            started = time.monotonic()
+            response = await self._client.request(method, path.lstrip("/"), **kwargs)
+            log.debug(
+                "%s %s %s -> %s in %.0f ms",
+                self.backend,
+                method,
+                response.request.url.path,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            return response
+
+    async def _pause(self, attempt: int, retry_after: float | None) -> None:
+        await anyio.sleep(retry_after if retry_after is not None else self._backoff.delay(attempt))
+
+    def _checked(self, response: httpx.Response) -> httpx.Response:
+        vendor_error = self._read_error(response)
+        if vendor_error is not None:
+            raise vendor_error
+        if response.is_success:
+            return response
+        raise self._status_error(response)
+
+    def _status_error(self, response: httpx.Response) -> HelpdeskError:
+        status = response.status_code
+        said = f"{self._who()} answered HTTP {status}"
+        if status in {401, 403}:
+            return AuthError(f"{said}: check the credentials configured for backend {self.backend!r}.")
+        if status == 404:
+            return NotFoundError(f"{said}: not found.")
+        if status == 429:
+            wait = self._retry_after(response)
+            later = f"in {wait:g} s" if wait is not None else "later"
+            return RateLimitedError(f"{said}: too many requests; try again {later}.", retry_after=wait)
+        if 400 <= status < 500:
+            return InvalidInputError(f"{said}: the request was refused as invalid.")
+        return UnavailableError(f"{said}: it is failing on its side; try again later.")
+
+    def _unreachable(self, exc: httpx.TransportError) -> UnavailableError:
+        return UnavailableError(f"{self._who()} could not be reached ({_describe(exc)}); try again later.")
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        value = response.headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+    def _who(self) -> str:
+        return f"{self.vendor} (backend {self.backend!r})"
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    """The kind of transport failure, never the URL or headers (they may carry credentials)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection failed"
+    return "connection lost"

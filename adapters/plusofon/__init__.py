@@ -1,0 +1,1 @@
+"""The Plusofon adapter: the vendor's HTTP API mapped onto the normalized model."""

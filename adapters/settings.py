@@ -1,0 +1,51 @@
+"""Settings that several vendors share: the HTTP layer's knobs and common validators.
+
+Nothing here imports an HTTP client, so configuration is checked at start without loading one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL, such as https://helpdesk.example.com")
+    return value.strip().rstrip("/")
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone, such as Europe/Warsaw or UTC") from None
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+"""An http(s) base URL, without a trailing slash."""
+
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+"""An IANA time zone name, in which a vendor writes its local timestamps."""
+
+
+class HttpSettings(BaseModel):
+    """Per-backend knobs of the HTTP layer; the defaults suit a vendor that documents no limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to open a connection.")
+    read_timeout: float = Field(default=20.0, gt=0, description="Seconds to wait for each part of an answer.")
+    max_concurrency: int = Field(default=4, ge=1, le=64, description="Requests in flight at once.")
+    requests_per_second: float = Field(default=10.0, gt=0, description="Sustained request rate.")
+    read_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries of a read after a transient fault."
+    )
+    retry_after_cap: float = Field(
+        default=30.0, ge=0, description="Longest `Retry-After` honoured; a longer one fails at once."
+    )

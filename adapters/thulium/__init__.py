@@ -1,0 +1,1 @@
+"""The Thulium adapter: the vendor's HTTP API mapped onto the normalized model."""
