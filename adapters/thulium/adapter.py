@@ -1,0 +1,500 @@
+"""The Thulium adapter: Thulium's ticket API (HTTP Basic, JSON) mapped onto the normalized model.
+
+What Thulium's API cannot do, and how this adapter answers:
+- no internal note on an existing ticket (only `comment` when opening one): UnsupportedError;
+- no attachment names and no attachment download: files this process uploaded keep their names
+  (see `attachments`), others read "(unnamed)"; downloading raises UnsupportedError;
+- no full-text search: `query`, `requester` and `tags` are applied here over the tickets its list
+  call returns (see `listing`);
+- no priority, and no customer name on a new ticket (Thulium knows the sender's address): asking
+  for either raises UnsupportedError, and `capabilities.create_fields` says so beforehand;
+- a reply cannot set the status: the adapter sends the reply, then changes the status with a
+  second call, and says precisely which of the two happened if the second fails.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import anyio
+import httpx
+
+from ..base import Adapter
+from ..errors import (
+    HelpdeskError,
+    InvalidInputError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    UnavailableError,
+    UnsupportedError,
+)
+from ..http import VendorClient
+from ..model import (
+    AttachmentContent,
+    Capabilities,
+    FileUpload,
+    Message,
+    NewReply,
+    NewTicket,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+    Status,
+    Ticket,
+    make_ref,
+)
+from ..text import to_plain_text
+from .attachments import AttachmentNames
+from .listing import Matcher, decode_cursor, encode_cursor, native_params, ordered
+from .settings import ThuliumSettings
+from .statuses import Catalogue, CatalogueEntry, StatusMap, parse_catalogue
+from .wire import MissingRecordError, Reader, attachment_ids, error_reader, ident, text, vendor_minute
+
+PAGE = 100
+"""The most tickets Thulium lists per call."""
+MIN_PAGE = 20
+"""The fewest tickets asked for per call, so that a crowded minute takes few calls to read whole."""
+CATALOGUE_TTL = 300.0
+"""Seconds the account's statuses are trusted before they are read again (admins add statuses)."""
+LOOKBACK = timedelta(minutes=5)
+"""How far before a lost create to look for the ticket it may have opened (clocks differ)."""
+
+
+class ThuliumAdapter(Adapter):
+    """One Thulium account, reached through its API user.
+
+    Opening tickets needs `mailbox` (the `to` of new tickets) and replying needs `agent_login` (the
+    agent replies are sent as); without them `capabilities` says so and those calls are refused.
+    """
+
+    type = "thulium"
+
+    def __init__(
+        self, name: str, settings: ThuliumSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        super().__init__(name)
+        self._settings = settings
+        self._zone = ZoneInfo(settings.timezone)
+        self._statuses = StatusMap(name, settings.statuses)
+        self._names = AttachmentNames()
+        self._reader = Reader(name, self._zone, self._statuses, self._names)
+        self._client = VendorClient(
+            backend=name,
+            vendor="Thulium",
+            base_url=settings.url,
+            settings=settings,
+            read_error=error_reader(name),
+            headers={"Accept": "application/json"},
+            auth=httpx.BasicAuth(settings.user, settings.password.get_secret_value()),
+            transport=transport,
+        )
+        self._catalogue: tuple[float, Catalogue] | None = None
+        self._catalogue_lock = anyio.Lock()
+        can_create = settings.mailbox is not None
+        can_reply = settings.agent_login is not None
+        self.capabilities = Capabilities(
+            search=True,
+            full_text_search=True,
+            search_filters=(
+                "query",
+                "status",
+                "assignee",
+                "requester",
+                "tags",
+                "created_after",
+                "created_before",
+                "updated_after",
+                "updated_before",
+            ),
+            create=can_create,
+            reply=can_reply,
+            internal_notes=False,
+            status_on_reply=can_reply,
+            attachments=can_create or can_reply,
+            attachment_download=False,
+            create_fields=("requester_email", "tags"),
+        )
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
+        if limit < 1:
+            raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
+        after = decode_cursor(cursor) if cursor else None
+        status_ids = await self._status_ids(query.statuses) if query.statuses else None
+        if status_ids == []:
+            return SearchPage(hits=[], more=False)  # no status of this account reads as those asked for
+        matcher = Matcher(query)
+        params = native_params(query, self._zone, status_ids, after)
+        # Without filters applied here, a page needs one row beyond it (to say whether more follow)
+        # and the rest of its last minute; the floor spares many tiny calls when a minute is crowded.
+        size = PAGE if matcher.narrows else min(PAGE, max(limit + 1, MIN_PAGE))
+        hits: list[SearchHit] = []
+        async with aclosing(ordered(self._pages(params, size), after)) as rows:
+            async for row in rows:
+                summary = self._reader.summary(row.raw)
+                if not matcher.matches(summary, row.raw):
+                    continue
+                if len(hits) == limit:
+                    return SearchPage(hits=hits, more=True)
+                hits.append(SearchHit(ticket=summary, cursor=encode_cursor(row.position)))
+        return SearchPage(hits=hits, more=False)
+
+    async def get_ticket(self, ticket_id: str) -> Ticket:
+        raw = await self._fetch(self._number(ticket_id))
+        if "tags" not in raw:
+            raw["tags"] = await self._listed_tags(raw)
+        return self._reader.ticket(raw)
+
+    async def download_attachment(self, ticket_id: str, attachment_id: str) -> AttachmentContent:
+        raise UnsupportedError(
+            f"Backend {self.name!r} (thulium) cannot download attachments: Thulium's API names no "
+            f"download for them; open ticket {make_ref(self.name, ticket_id)} in Thulium to get the file."
+        )
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    async def create_ticket(self, ticket: NewTicket) -> Ticket:
+        mailbox = self._settings.mailbox
+        if mailbox is None:
+            raise UnsupportedError(
+                f"Backend {self.name!r} (thulium) cannot open tickets until its `mailbox` setting "
+                "(THULIUM_MAILBOX) names the Thulium mailbox new tickets are addressed to."
+            )
+        refused = [
+            name
+            for name, value in (("priority", ticket.priority), ("requester_name", ticket.requester_name))
+            if value
+        ]
+        if refused:
+            raise UnsupportedError(
+                f"Backend {self.name!r} (thulium) cannot set {' or '.join(refused)} when opening a ticket: "
+                "Thulium tickets have no priority and know the customer by e-mail address only; "
+                "open it without them."
+            )
+        tokens = await self._upload(ticket.attachments)
+        payload: dict[str, Any] = {"to": mailbox, "subject": ticket.subject, "body": ticket.body}
+        # PLAIN is the default here, unlike for replies; said anyway so both read alike.
+        payload["body_type"] = "PLAIN"
+        if ticket.requester_email:
+            payload["from"] = ticket.requester_email
+        if ticket.tags:
+            payload["tags"] = list(ticket.tags)
+        if tokens:
+            payload["attachments"] = tokens
+        started = datetime.now(UTC)
+        try:
+            response = await self._client.write("POST", "tickets", **_json_body(payload))
+            answer = self._client.json(response)
+            ticket_id = ident(answer.get("ticket_id")) if isinstance(answer, dict) else None
+            if ticket_id is None:
+                raise OutcomeUnknownError("Thulium answered without the new ticket's id.")
+        except OutcomeUnknownError:
+            ticket_id = await self._find_created(ticket, started)
+            if ticket_id is None:
+                raise OutcomeUnknownError(
+                    f"The answer to opening the ticket was lost, so whether Thulium (backend {self.name!r}) "
+                    f"opened it is unknown; search_tickets for {ticket.subject!r} before opening it again."
+                ) from None
+        raw = await self._read_back(ticket_id, "opened the ticket", "instead of opening it again")
+        first = min(
+            (m for m in raw.get("messages") or [] if isinstance(m, dict) and text(m.get("type")) == "MAIL"),
+            key=lambda m: _number(m.get("message_id")),
+            default=None,
+        )
+        if first is not None:
+            self._names.remember(attachment_ids(first), ticket.attachments)
+        return self._reader.ticket(raw)
+
+    async def reply(self, ticket_id: str, reply: NewReply) -> Message:
+        number = self._number(ticket_id)
+        ref = make_ref(self.name, number)
+        if reply.internal:
+            raise UnsupportedError(
+                f"Backend {self.name!r} (thulium) has no internal notes on existing tickets (Thulium's API "
+                "takes a comment only when a ticket is opened); reply publicly or record the note in Thulium."
+            )
+        login = self._settings.agent_login
+        if login is None:
+            raise UnsupportedError(
+                f"Backend {self.name!r} (thulium) cannot reply until its `agent_login` setting "
+                "(THULIUM_AGENT_LOGIN) names the agent login replies are sent as."
+            )
+        body = reply.body.strip() or ", ".join(upload.filename for upload in reply.attachments)
+        if not body:
+            raise InvalidInputError("The reply is empty; write a body or attach a file.")
+        before = await self._fetch(number)
+        # Settled before anything is sent, so that an impossible status never follows a sent reply.
+        target = await self._target_status(reply.status) if reply.status else None
+        tokens = await self._upload(reply.attachments)
+        payload: dict[str, Any] = {"body": body, "body_type": "PLAIN", "user_login": login}
+        if tokens:
+            payload["attachments"] = tokens
+        known = {text(m.get("message_id")) for m in before.get("messages") or [] if isinstance(m, dict)}
+        try:
+            await self._client.write("POST", f"tickets/{number}/agent_response", **_json_body(payload))
+            lost = False
+        except OutcomeUnknownError:
+            lost = True
+        posted, after = await self._find_reply(number, known, body, lost)
+        self._names.remember(attachment_ids(posted), reply.attachments)
+        message = self._reader.message(posted, self._reader.summary(after).requester)
+        if target is not None and reply.status is not None and ident(after.get("status_id")) != target.id:
+            await self._set_status(number, ref, message.id, reply.status, target)
+        return message
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    async def _pages(
+        self, params: dict[str, str | list[str]], size: int
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """The listing call after call. Each call overlaps the last a little: a ticket already read
+        that changes meanwhile leaves a `date_to` window and shifts the rest up, which would
+        otherwise skip one; what is read twice counts once (`ordered`)."""
+        overlap = max(1, size // 10)
+        offset = 0
+        while True:
+            page = await self._list({**params, "limit": str(size), "offset": str(offset)})
+            yield page
+            if len(page) < size:
+                return
+            offset += len(page) - overlap
+
+    async def _list(self, params: dict[str, str | list[str]]) -> list[dict[str, Any]]:
+        response = await self._client.read("GET", "tickets", params=params)
+        payload = self._client.json(response)
+        result = payload.get("result") if isinstance(payload, dict) else None
+        if not isinstance(result, list):
+            raise UnavailableError(
+                f"Thulium (backend {self.name!r}) listed tickets in a shape its API does not document; "
+                "try again later."
+            )
+        return [item for item in result if isinstance(item, dict)]
+
+    async def _fetch(self, number: str) -> dict[str, Any]:
+        try:
+            response = await self._client.read(
+                "GET", f"tickets/{number}", params={"include_custom_fields": "true"}
+            )
+        except MissingRecordError:
+            raise NotFoundError(
+                f"There is no ticket {make_ref(self.name, number)} in Thulium; check the ref, "
+                "or find the ticket with search_tickets."
+            ) from None
+        payload = self._client.json(response)
+        if not isinstance(payload, dict):
+            raise UnavailableError(
+                f"Thulium (backend {self.name!r}) answered with a ticket in a shape its API does not "
+                "document; try again later."
+            )
+        return payload
+
+    async def _listed_tags(self, raw: dict[str, Any]) -> list[Any]:
+        """A ticket's tags: the single-ticket call leaves them out, but the list call, asked for the
+        ticket that holds one of its messages, has them."""
+        messages = [
+            m for m in raw.get("messages") or [] if isinstance(m, dict) and ident(m.get("message_id"))
+        ]
+        if not messages:
+            return []
+        listed = await self._list(
+            {"message_id": text(messages[0]["message_id"]), "limit": "1", "offset": "0"}
+        )
+        same = [item for item in listed if ident(item.get("ticket_id")) == ident(raw.get("ticket_id"))]
+        return list(same[0].get("tags") or []) if same else []
+
+    async def _read_back(self, number: str, done: str, instead: str) -> dict[str, Any]:
+        """The ticket right after a write succeeded; failing to read it must not pass for a failed write."""
+        try:
+            return await self._fetch(number)
+        except HelpdeskError as exc:
+            raise UnavailableError(
+                f"Thulium {done} ({make_ref(self.name, number)}), but reading it back failed "
+                f"({exc.message.rstrip('.')}); read it with get_ticket {instead}."
+            ) from None
+
+    async def _upload(self, files: tuple[FileUpload, ...]) -> list[str]:
+        """Each file sent to Thulium's temporary files; the tokens that attach them to a message."""
+        tokens = []
+        for upload in files:
+            try:
+                response = await self._client.write(
+                    "POST",
+                    "temporary_files",
+                    params={"filename": upload.filename},
+                    content=upload.content,
+                    headers={"Content-Type": "application/octet-stream"},
+                )
+                answer = self._client.json(response)
+            except OutcomeUnknownError:
+                answer = None
+            token = ident(answer.get("token")) if isinstance(answer, dict) else None
+            if token is None:
+                # A temporary file reaches no one, so trying again is safe.
+                raise UnavailableError(
+                    f"Uploading {upload.filename!r} to Thulium (backend {self.name!r}) failed midway; "
+                    "nothing was posted to the ticket, so it is safe to try again."
+                )
+            tokens.append(token)
+        return tokens
+
+    async def _find_created(self, ticket: NewTicket, started: datetime) -> str | None:
+        """The ticket a create whose answer was lost opened, if Thulium shows one: same subject,
+        sender and text, opened since just before the attempt."""
+        params: dict[str, str | list[str]] = {
+            "create_date_from": vendor_minute(started - LOOKBACK, self._zone),
+            "limit": str(PAGE),
+            "offset": "0",
+        }
+        try:
+            listed = await self._list(params)
+        except HelpdeskError:
+            return None
+        found = [
+            raw
+            for raw in listed
+            if text(raw.get("subject")).strip() == ticket.subject.strip()
+            and text(raw.get("from")).strip().casefold() == (ticket.requester_email or "").strip().casefold()
+            and any(_same_text(text(m.get("body")), ticket.body) for m in raw.get("messages") or [])
+        ]
+        newest = max(found, key=lambda raw: _number(raw.get("ticket_id")), default=None)
+        return None if newest is None else ident(newest.get("ticket_id"))
+
+    async def _find_reply(
+        self, number: str, known: set[str], body: str, lost: bool
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The reply just posted (Thulium answers `[]`, without its id) and the ticket as it is now."""
+        ref = make_ref(self.name, number)
+        try:
+            after = await self._fetch(number)
+        except HelpdeskError as exc:
+            if lost:
+                raise OutcomeUnknownError(
+                    f"The answer to the reply was lost and reading {ref} back failed "
+                    f"({exc.message.rstrip('.')}); read the ticket before sending the reply again."
+                ) from None
+            raise UnavailableError(
+                f"Thulium took the reply to {ref}, but reading the ticket back failed "
+                f"({exc.message.rstrip('.')}); read it before sending anything again."
+            ) from None
+        new = [
+            m
+            for m in after.get("messages") or []
+            if isinstance(m, dict)
+            and text(m.get("type")) == "REPLY"
+            and text(m.get("message_id")) not in known
+        ]
+        matching = [m for m in new if _same_text(text(m.get("body")), body)] or ([] if lost else new)
+        if not matching:
+            if lost:
+                raise OutcomeUnknownError(
+                    f"The answer to the reply was lost and {ref} does not show it; it may still arrive, "
+                    "so read the ticket before sending the reply again."
+                )
+            raise UnavailableError(
+                f"Thulium took the reply to {ref} but does not show it in the thread yet; "
+                "read the ticket before sending anything again."
+            )
+        return max(matching, key=lambda m: _number(m.get("message_id"))), after
+
+    async def _set_status(
+        self, number: str, ref: str, message_id: str, status: Status, target: CatalogueEntry
+    ) -> None:
+        """The second half of a reply with a status; its failure must not read as a failed reply."""
+        sent = f"The reply was sent to {ref} (message {message_id})"
+        advice = "do not send the reply again; set the status in Thulium"
+        try:
+            await self._client.write("PUT", f"tickets/{number}", **_json_body({"status_id": target.id}))
+        except OutcomeUnknownError:
+            try:
+                now = await self._fetch(number)
+            except HelpdeskError:
+                now = {}
+            if ident(now.get("status_id")) == target.id:
+                return
+            raise OutcomeUnknownError(
+                f"{sent}, but whether its status changed to {status} ({target.name}) is unknown; "
+                f"read the ticket, and if needed {advice}."
+            ) from None
+        except HelpdeskError as exc:
+            message = (
+                f"{sent}, but its status was not changed to {status} ({target.name}): "
+                f"{exc.message.rstrip('.')}; {advice}."
+            )
+            if isinstance(exc, RateLimitedError):
+                raise RateLimitedError(message, exc.retry_after) from None
+            raise type(exc)(message) from None
+
+    async def _status_ids(self, statuses: tuple[Status, ...]) -> list[str] | None:
+        """Ids to filter by natively, or None to filter only here when the statuses cannot be read."""
+        try:
+            catalogue = await self._read_catalogue()
+        except HelpdeskError:
+            return None
+        return self._statuses.ids_for(statuses, catalogue)
+
+    async def _target_status(self, status: Status) -> CatalogueEntry:
+        try:
+            catalogue = await self._read_catalogue()
+        except HelpdeskError as exc:
+            raise type(exc)(
+                f"Thulium (backend {self.name!r}) did not list its statuses, which setting one needs: "
+                f"{exc.message.rstrip('.')}; nothing was sent."
+            ) from None
+        target = self._statuses.target(status, catalogue)
+        if target is None:
+            raise InvalidInputError(
+                f"Backend {self.name!r} (thulium) has no status that means {status!r} (its statuses: "
+                f"{catalogue.describe(self._statuses)}); choose another, or map one with the `statuses` "
+                "setting; nothing was sent."
+            )
+        return target
+
+    async def _read_catalogue(self) -> Catalogue:
+        async with self._catalogue_lock:
+            if self._catalogue is not None and time.monotonic() - self._catalogue[0] < CATALOGUE_TTL:
+                return self._catalogue[1]
+            response = await self._client.read("GET", "ticket_statuses")
+            catalogue = parse_catalogue(self._client.json(response))
+            if catalogue is None:
+                raise UnavailableError(
+                    f"Thulium (backend {self.name!r}) listed its statuses in an unknown shape."
+                )
+            self._catalogue = (time.monotonic(), catalogue)
+            return catalogue
+
+    def _number(self, ticket_id: str) -> str:
+        if not (ticket_id.isascii() and ticket_id.isdigit()):
+            raise InvalidInputError(
+                f"Ticket id {ticket_id!r} is not valid; {self.name} ticket ids are whole numbers, "
+                f"such as {make_ref(self.name, '23962')}."
+            )
+        return str(int(ticket_id))
+
+
+def _json_body(payload: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments that send `payload` as the docs show: UTF-8 JSON, said in the content type."""
+    return {
+        "content": json.dumps(payload, ensure_ascii=False).encode(),
+        "headers": {"Content-Type": "application/json; charset=utf-8"},
+    }
+
+
+def _number(value: Any) -> int:
+    raw = text(value).strip()
+    return int(raw) if raw.isdigit() else 0
+
+
+def _same_text(vendor_body: str, sent: str) -> bool:
+    """Whether a body Thulium stores is the one sent, whatever markup or spacing it added."""
+    return to_plain_text(vendor_body).split() == to_plain_text(sent).split()
