@@ -1,0 +1,389 @@
+"""The UseDesk adapter: UseDesk's HTTP API mapped onto the normalized model.
+
+Every UseDesk method is a POST to `<url>/<method>` with the channel's `api_token` in the body: JSON
+for plain calls, multipart with `files[]` parts when files go along. Replies are `/create/comment`
+with `type=public` (without it UseDesk makes the comment private) from the configured agent; notes
+are `type=private`; a status is set afterwards with `/update/ticket`. See `search` for how the
+cursor pages across UseDesk's pages of 100.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from ..base import Adapter
+from ..errors import (
+    HelpdeskError,
+    InvalidInputError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    UnavailableError,
+    UnsupportedError,
+)
+from ..http import VendorClient
+from ..model import (
+    AttachmentContent,
+    Capabilities,
+    FileUpload,
+    Message,
+    NewReply,
+    NewTicket,
+    SearchPage,
+    SearchQuery,
+    Ticket,
+    make_ref,
+)
+from . import search, wire
+from .settings import UsedeskSettings
+from .statuses import StatusMap
+from .vendor_errors import vendor_error_reader
+
+# How far back a write that may have landed is looked for: UseDesk's clock and ours may differ a little.
+LOOK_BACK = timedelta(minutes=2)
+# Tickets with our subject among the newest that are opened to compare their `additional_id`.
+MAX_CANDIDATES = 3
+
+
+class UsedeskAdapter(Adapter):
+    """One UseDesk account (one API channel's token).
+
+    Search: `query` is UseDesk's own search (subjects, custom field values, the client's e-mail and
+    phone; not message text, and UseDesk allows 10 such searches a minute). `status`, `assignee` (agent
+    id), `requester` (client id or e-mail), `tags` and the dates are filtered by UseDesk; exact
+    times, all-of-the-tags and requester names are checked here over what it returns.
+    """
+
+    type = "usedesk"
+    capabilities = Capabilities(
+        search=True,
+        full_text_search=False,
+        search_filters=(
+            "query",
+            "status",
+            "assignee",
+            "requester",
+            "tags",
+            "created_after",
+            "created_before",
+            "updated_after",
+            "updated_before",
+        ),
+        create=True,
+        reply=True,
+        internal_notes=True,
+        status_on_reply=True,
+        attachments=True,
+        attachment_download=True,
+    )
+
+    def __init__(
+        self, name: str, settings: UsedeskSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        super().__init__(name)
+        self._settings = settings
+        self._token = settings.api_token.get_secret_value()
+        self._statuses = StatusMap(name, settings.statuses)
+        self._client = VendorClient(
+            backend=name,
+            vendor="UseDesk",
+            base_url=settings.url,
+            settings=settings,
+            read_error=vendor_error_reader(name, self._token),
+            transport=transport,
+        )
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
+        if limit < 1:
+            raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
+        found = search.plan(query, self._statuses, self.name)
+        if found is None:
+            return SearchPage(hits=[], more=False)
+        try:
+            return await search.scan(
+                found,
+                limit,
+                cursor,
+                fetch=self._list,
+                read=lambda item: wire.summary(item, self.name, self._statuses),
+                backend=self.name,
+            )
+        except RateLimitedError as exc:
+            if "query" not in found.params:
+                raise
+            raise RateLimitedError(
+                f"{exc.message.rstrip('.')}; UseDesk allows only {search.QUERY_RATE} searches a minute "
+                "that carry words or a requester e-mail.",
+                retry_after=exc.retry_after,
+            ) from None
+
+    async def get_ticket(self, ticket_id: str) -> Ticket:
+        document = await self._fetch_ticket(self._ticket_number(ticket_id))
+        return wire.ticket(document, self.name, self._statuses)
+
+    async def download_attachment(self, ticket_id: str, attachment_id: str) -> AttachmentContent:
+        document = await self._fetch_ticket(self._ticket_number(ticket_id))
+        location = wire.find_file(document, attachment_id)
+        if location is not None:
+            return await self._download(*location)
+        raise NotFoundError(
+            f"Ticket {make_ref(self.name, ticket_id)} has no attachment {attachment_id!r}; "
+            "read the ticket to see its attachments."
+        )
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    async def create_ticket(self, ticket: NewTicket) -> Ticket:
+        # A hidden id of our own lets us tell afterwards whether an unanswered create went through.
+        marker = f"helpdesk-mcp-{uuid.uuid4().hex}"
+        fields: dict[str, Any] = {
+            "subject": ticket.subject,
+            "message": wire.to_html(ticket.body),
+            "additional_id": marker,
+        }
+        if ticket.requester_email:
+            fields["client_email"] = ticket.requester_email
+        if ticket.requester_name:
+            fields["client_name"] = ticket.requester_name
+        if ticket.priority:
+            fields["priority"] = wire.PRIORITY_TO_USEDESK[ticket.priority]
+        if ticket.tags:
+            fields["tag"] = self._tag_list(ticket.tags)
+        if self._settings.fields:
+            # Custom fields travel as two parallel semicolon-separated strings.
+            fields["field_id"] = ";".join(self._settings.fields)
+            fields["field_value"] = ";".join(self._settings.fields.values())
+        started = datetime.now(UTC)
+        try:
+            answer = await self._write("create/ticket", fields, ticket.attachments)
+            ticket_id = wire.ident(answer.get("ticket_id"))
+            if ticket_id is None:
+                raise OutcomeUnknownError("UseDesk answered the create without a ticket id.")
+        except OutcomeUnknownError as exc:
+            found = await self._find_created(marker, ticket.subject, started)
+            if found is None:
+                raise OutcomeUnknownError(
+                    f"{exc.message.rstrip('.')}; UseDesk shows no such new ticket yet, so search for the "
+                    f"subject {ticket.subject!r} before trying again."
+                ) from None
+            return found
+        try:
+            return await self.get_ticket(ticket_id)
+        except HelpdeskError as exc:
+            raise type(exc)(
+                f"The ticket was opened as {make_ref(self.name, ticket_id)}, but reading it back failed "
+                f"({exc.message.rstrip('.')}); read it with get_ticket and do not open it again."
+            ) from None
+
+    async def reply(self, ticket_id: str, reply: NewReply) -> Message:
+        number = self._ticket_number(ticket_id)
+        ref = make_ref(self.name, ticket_id)
+        user_id = self._settings.user_id
+        if user_id is None:
+            raise UnsupportedError(
+                f"Backend {self.name!r} (usedesk) needs the agent to post as: set USEDESK_USER_ID "
+                "(or `user_id` in the config file) to that agent's UseDesk user id."
+            )
+        status_id = self._statuses.write(reply.status) if reply.status else None
+        what = "note" if reply.internal else "reply"
+        # UseDesk requires a message; a file sent alone is captioned with its name.
+        body = reply.body or ", ".join(upload.filename for upload in reply.attachments)
+        if not body.strip():
+            raise InvalidInputError("A UseDesk comment needs text or a file; give the message a body.")
+        message = wire.to_html(body)
+        fields: dict[str, Any] = {
+            "ticket_id": number,
+            "message": message,
+            "type": "private" if reply.internal else "public",
+            "from": "user",
+            "user_id": int(user_id),
+        }
+        started = datetime.now(UTC)
+        try:
+            answer = await self._write("create/comment", fields, reply.attachments)
+            comment_id = wire.ident(answer.get("comment_id"))
+            if comment_id is None:
+                raise OutcomeUnknownError("UseDesk answered the comment without its id.")
+        except NotFoundError as exc:
+            raise self._missing(ref, exc) from None
+        except OutcomeUnknownError as exc:
+            comment_id = await self._find_posted(number, message, reply.internal, started)
+            if comment_id is None:
+                raise OutcomeUnknownError(
+                    f"{exc.message.rstrip('.')}; the {what} is not in the thread yet, so read the ticket "
+                    f"{ref} to see whether it arrived before trying again."
+                ) from None
+        if status_id is not None:
+            await self._set_status(number, status_id, user_id, f"The {what} was sent (message {comment_id})")
+        return await self._posted(number, comment_id, what)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- UseDesk calls -----------------------------------------------------------------------------
+
+    async def _list(self, params: dict[str, Any]) -> Sequence[Mapping[str, Any]]:
+        response = await self._client.read("POST", "tickets", json={"api_token": self._token, **params})
+        items = self._client.json(response)
+        if not isinstance(items, list):
+            raise UnavailableError(
+                f"UseDesk (backend {self.name!r}) answered the ticket list with something that is not "
+                "a list; try again later."
+            )
+        return [item for item in items if isinstance(item, Mapping)]
+
+    async def _fetch_ticket(self, number: int) -> Mapping[str, Any]:
+        try:
+            response = await self._client.read(
+                "POST", "ticket", json={"api_token": self._token, "ticket_id": number}
+            )
+        except NotFoundError as exc:
+            raise self._missing(make_ref(self.name, str(number)), exc) from None
+        document = self._client.json(response)
+        if not isinstance(document, Mapping) or not isinstance(document.get("ticket"), Mapping):
+            raise UnavailableError(
+                f"UseDesk (backend {self.name!r}) answered ticket {number} without the ticket; "
+                "try again later."
+            )
+        return document
+
+    async def _write(
+        self, method: str, fields: dict[str, Any], files: Sequence[FileUpload] = ()
+    ) -> Mapping[str, Any]:
+        """One write; JSON without files, multipart with a `files[]` part per file."""
+        if files:
+            response = await self._client.write(
+                "POST",
+                method,
+                data={"api_token": self._token, **{key: str(value) for key, value in fields.items()}},
+                files=[("files[]", (f.filename, f.content, f.mime_type)) for f in files],
+            )
+        else:
+            response = await self._client.write("POST", method, json={"api_token": self._token, **fields})
+        answer = self._client.json(response)
+        if not isinstance(answer, Mapping):
+            raise OutcomeUnknownError(
+                f"UseDesk answered /{method} with something other than its usual object."
+            )
+        return answer
+
+    async def _set_status(self, number: int, status_id: str, user_id: str, done: str) -> None:
+        """Apply a status after the message landed; a failure says so, lest the message be sent twice."""
+        try:
+            await self._write(
+                "update/ticket", {"ticket_id": number, "status": int(status_id), "user_id": int(user_id)}
+            )
+        except OutcomeUnknownError as exc:
+            raise OutcomeUnknownError(
+                f"{done}, but whether the status changed is unknown ({exc.message.rstrip('.')}); read the "
+                "ticket, and if needed set the status in UseDesk or with your next reply, without "
+                "resending this one."
+            ) from None
+        except HelpdeskError as exc:
+            raise type(exc)(
+                f"{done}, but the status was not changed ({exc.message.rstrip('.')}); set it in UseDesk or "
+                "with your next reply, without resending this one."
+            ) from None
+
+    async def _posted(self, number: int, comment_id: str, what: str) -> Message:
+        done = f"The {what} was sent (message {comment_id})"
+        try:
+            thread = wire.ticket(await self._fetch_ticket(number), self.name, self._statuses).messages
+        except HelpdeskError as exc:
+            raise type(exc)(
+                f"{done}, but reading it back failed ({exc.message.rstrip('.')}); read the ticket to see it, "
+                "and do not send it again."
+            ) from None
+        for message in thread:
+            if message.id == comment_id:
+                return message
+        raise UnavailableError(
+            f"{done}, but the ticket does not show it yet; read the ticket before sending again."
+        )
+
+    async def _find_created(self, marker: str, subject: str, started: datetime) -> Ticket | None:
+        """The ticket an unanswered create opened, recognized by its `additional_id`; None if none is seen."""
+        try:
+            newest = await self._list(
+                {
+                    "created_after": wire.vendor_minute(started - LOOK_BACK),
+                    "sort": "id",
+                    "order": "desc",
+                    "offset": 0,
+                }
+            )
+            candidates = [item for item in newest if wire.text(item.get("subject")) == subject.strip()]
+            for item in candidates[:MAX_CANDIDATES]:
+                number = wire.number(item.get("id"))
+                if number is None:
+                    continue
+                document = await self._fetch_ticket(number)
+                if wire.text(document["ticket"].get("additional_id")) == marker:
+                    return wire.ticket(document, self.name, self._statuses)
+        except HelpdeskError:
+            return None
+        return None
+
+    async def _find_posted(self, number: int, message: str, internal: bool, started: datetime) -> str | None:
+        """The id of the comment an unanswered write posted (ours, just now, our words), or None."""
+        try:
+            document = await self._fetch_ticket(number)
+        except HelpdeskError:
+            return None
+        kind = "internal_note" if internal else "agent"
+        since = started - LOOK_BACK
+        found = None
+        for comment in document.get("comments") or []:
+            if not isinstance(comment, Mapping):
+                continue
+            posted = wire.parse_time(comment.get("published_at"))
+            if (
+                wire.comment_kind(comment) == kind
+                and wire.ident(comment.get("user_id")) in (None, self._settings.user_id)
+                and (posted is None or posted >= since)
+                and wire.same_text(wire.text(comment.get("message")) or "", message)
+            ):
+                found = wire.ident(comment.get("id"))
+        return found
+
+    async def _download(self, url: str | None, name: str) -> AttachmentContent:
+        if url is None or not url.lower().startswith(("https://", "http://")):
+            raise UnavailableError(f"UseDesk gives no download address for {name!r}.")
+        response = await self._client.read("GET", url)
+        mime_type = response.headers.get("content-type", "").split(";")[0].strip()
+        if not mime_type or mime_type == "application/octet-stream":
+            mime_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return AttachmentContent(filename=name, mime_type=mime_type, content=response.content)
+
+    # -- checks ------------------------------------------------------------------------------------
+
+    def _ticket_number(self, ticket_id: str) -> int:
+        if not (ticket_id.isascii() and ticket_id.isdigit() and len(ticket_id) <= 18):
+            raise InvalidInputError(
+                f"Ticket id {ticket_id!r} is not valid; {self.name} ticket ids are whole numbers, "
+                f"such as {make_ref(self.name, '2992803')}."
+            )
+        return int(ticket_id)
+
+    def _missing(self, ref: str, exc: NotFoundError) -> NotFoundError:
+        return NotFoundError(
+            f"Ticket {ref} was not found ({exc.message.rstrip('.')}); check the ref or find it with "
+            "search_tickets."
+        )
+
+    def _tag_list(self, tags: Sequence[str]) -> str:
+        names = list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
+        for name in names:
+            if "," in name:
+                raise InvalidInputError(
+                    f"UseDesk tags cannot contain commas; {name!r} would become two tags."
+                )
+        return ", ".join(names)

@@ -1,0 +1,286 @@
+"""Searching UseDesk's `/tickets` behind our cursor.
+
+UseDesk returns fixed pages of 100 and pages with `offset`, a page index (offset=1 is tickets
+101-200). Plain offsets drift when tickets are updated between two pages: every update moves a
+ticket to the top and shifts the rest down, so the next page repeats one. Our cursor is therefore a
+position, not an offset: the last ticket's `last_updated_at` and the ids already seen at that very
+second. A continuation asks UseDesk, sorted by `last_updated_at` descending, only for tickets updated
+up to that second (`updated_before`, rounded up to UseDesk's whole minutes) and skips what the
+position says was seen. Updates, new tickets and deletions in between therefore neither repeat nor
+skip a ticket; a ticket updated meanwhile moves above the cursor, where a new search finds it.
+
+Filters UseDesk applies itself: `query` (which UseDesk matches against subjects, custom field
+values and the client's e-mail and phone, not message text), `status` (`fstatus`), `assignee`
+(an agent id, `fassigned`), `requester` (a client id as `client_id`, an e-mail through `query`),
+`tags` (`tag`) and the four dates (`created_after` ...; whole minutes, inclusive). Applied here, over
+every ticket UseDesk returns: the exact dates to the second, that a ticket carries all the tags, and
+a requester given by name (UseDesk cannot search client names).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..errors import InvalidInputError
+from ..model import SearchHit, SearchPage, SearchQuery, TicketSummary
+from . import wire
+from .statuses import StatusMap
+
+PAGE_SIZE = 100
+MAX_PAGES = 10
+"""Vendor pages one search may read while filters of our own find nothing (1,000 tickets)."""
+MAX_QUERY = 255
+QUERY_RATE = 10
+"""Searches with `query` UseDesk allows a minute."""
+MAX_CURSOR = 40_000
+BAD_CURSOR = "The cursor is not one this search returned; start again without a cursor."
+
+Item = Mapping[str, Any]
+Fetch = Callable[[dict[str, Any]], Awaitable[Sequence[Item]]]
+
+
+@dataclass(frozen=True)
+class Position:
+    """Just after the last ticket read: its update time and the ids read at that very second."""
+
+    updated: datetime
+    seen: tuple[int, ...]
+
+    def passed(self, updated: datetime, ticket_id: int) -> bool:
+        """Whether a ticket with this update time and id was at or above this position."""
+        return updated > self.updated or (updated == self.updated and ticket_id in self.seen)
+
+    def after(self, updated: datetime, ticket_id: int) -> Position:
+        if updated == self.updated:
+            return Position(updated, (*self.seen, ticket_id))
+        return Position(updated, (ticket_id,))
+
+
+def encode_cursor(position: Position) -> str:
+    raw = json.dumps([wire.vendor_second(position.updated), list(position.seen)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Position:
+    if len(cursor) > MAX_CURSOR:
+        raise InvalidInputError(BAD_CURSOR)
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, RecursionError):  # also bad base64, bad UTF-8 and absurdly nested lists
+        raise InvalidInputError(BAD_CURSOR) from None
+    if not (isinstance(decoded, list) and len(decoded) == 2):
+        raise InvalidInputError(BAD_CURSOR)
+    updated, seen = decoded
+    moment = wire.parse_time(updated) if isinstance(updated, str) else None
+    if (
+        moment is None
+        or wire.vendor_second(moment) != updated
+        or not isinstance(seen, list)
+        or not seen
+        or not all(type(i) is int and 0 < i < 2**63 for i in seen)
+    ):
+        raise InvalidInputError(BAD_CURSOR)
+    return Position(moment, tuple(seen))
+
+
+@dataclass
+class Plan:
+    """What UseDesk filters (`params`), and what is checked here over what it returns (`keep`)."""
+
+    params: dict[str, Any]
+    updated_before: datetime | None = None
+    checks: list[Callable[[Item, TicketSummary], bool]] = field(default_factory=list)
+
+    def keep(self, item: Item, ticket: TicketSummary) -> bool:
+        return all(check(item, ticket) for check in self.checks)
+
+
+def plan(query: SearchQuery, statuses: StatusMap, backend: str) -> Plan | None:
+    """The native parameters and local checks of `query`; None when nothing can match it."""
+    found = Plan(params={"sort": "last_updated_at", "order": "desc"})
+    text = query.text
+    if query.statuses:
+        ids = statuses.ids(query.statuses)
+        if not ids:
+            return None
+        found.params["fstatus"] = ",".join(ids)
+        wanted = set(query.statuses)
+        found.checks.append(lambda item, ticket: ticket.status in wanted)
+    if query.assignee:
+        agent = _whole_number(query.assignee)
+        if agent is None:
+            raise InvalidInputError(
+                f"Backend {backend!r} (usedesk) filters assignees by agent id only, and "
+                f"{query.assignee!r} is not one; give the agent's numeric UseDesk id, as in assignee.id."
+            )
+        found.params["fassigned"] = [{"assignee_id": agent}]
+        found.checks.append(lambda item, ticket: wire.number(item.get("assignee_id")) == agent)
+    if query.requester:
+        _requester(found, query.requester, text, backend)
+        if "@" in query.requester:
+            text = query.requester.strip()
+    if text:
+        if len(text) > MAX_QUERY:
+            raise InvalidInputError(
+                f"Backend {backend!r} (usedesk) searches at most {MAX_QUERY} characters; shorten `query`."
+            )
+        found.params["query"] = text
+    if query.tags:
+        _tags(found, query.tags, backend)
+    _dates(found, query)
+    return found
+
+
+def _whole_number(value: str) -> int | None:
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 2**31 else None
+
+
+def _requester(found: Plan, requester: str, text: str | None, backend: str) -> None:
+    client = _whole_number(requester)
+    if client is not None:
+        found.params["client_id"] = client
+        found.checks.append(lambda item, ticket: wire.number(item.get("client_id")) == client)
+    elif "@" in requester:
+        # UseDesk finds a client's e-mail through `query` only, which holds one text at a time.
+        if text:
+            raise InvalidInputError(
+                f"Backend {backend!r} (usedesk) searches one text at a time: give `query` or the requester's "
+                "e-mail, or the requester's numeric client id together with `query`."
+            )
+    else:
+        name = requester.strip().casefold()
+        found.checks.append(
+            lambda item, ticket: (
+                ticket.requester is not None and name in (ticket.requester.name or "").casefold()
+            )
+        )
+
+
+def _tags(found: Plan, tags: Sequence[str], backend: str) -> None:
+    for tag in tags:
+        if "," in tag:
+            raise InvalidInputError(
+                f"Backend {backend!r} (usedesk) cannot filter by a tag with a comma in it ({tag!r})."
+            )
+    # UseDesk takes several tags as "a, b"; whether it wants all or any, all are checked here.
+    found.params["tag"] = ", ".join(tags)
+    wanted = {tag.casefold() for tag in tags}
+    found.checks.append(lambda item, ticket: wanted <= {tag.casefold() for tag in ticket.tags})
+
+
+def _dates(found: Plan, query: SearchQuery) -> None:
+    # UseDesk compares whole minutes, inclusively: ask for a little more and cut exactly here.
+    if query.created_after:
+        found.params["created_after"] = wire.vendor_minute(query.created_after)
+        after = query.created_after
+        found.checks.append(lambda item, ticket: ticket.created_at is None or ticket.created_at >= after)
+    if query.created_before:
+        found.params["created_before"] = wire.vendor_minute(query.created_before, up=True)
+        before = query.created_before
+        found.checks.append(lambda item, ticket: ticket.created_at is None or ticket.created_at < before)
+    if query.updated_after:
+        found.params["updated_after"] = wire.vendor_minute(query.updated_after)
+        since = query.updated_after
+        found.checks.append(lambda item, ticket: ticket.updated_at is None or ticket.updated_at >= since)
+    if query.updated_before:
+        found.updated_before = query.updated_before
+        until = query.updated_before
+        found.checks.append(lambda item, ticket: ticket.updated_at is None or ticket.updated_at < until)
+
+
+async def scan(
+    found: Plan,
+    limit: int,
+    cursor: str | None,
+    fetch: Fetch,
+    read: Callable[[Item], TicketSummary],
+    backend: str,
+) -> SearchPage:
+    """Up to `limit` matching tickets after `cursor`, reading UseDesk's pages as the position says."""
+    start = decode_cursor(cursor) if cursor else None
+    position = start
+    window = wire.vendor_minute(start.updated, up=True) if start else None
+    offset = 0
+    hits: list[tuple[TicketSummary, int]] = []
+    passed: list[tuple[datetime, int]] = []
+    for _ in range(MAX_PAGES):
+        items = await fetch(_page_params(found, window, offset))
+        moved = False
+        for item in items:
+            ticket = read(item)
+            ticket_id = wire.number(item.get("id"))
+            if ticket.updated_at is None or ticket_id is None:
+                continue
+            if position is not None and position.passed(ticket.updated_at, ticket_id):
+                continue
+            moved = True
+            position = (
+                position.after(ticket.updated_at, ticket_id)
+                if position is not None
+                else Position(ticket.updated_at, (ticket_id,))
+            )
+            if not found.keep(item, ticket):
+                passed.append((ticket.updated_at, ticket_id))
+            elif len(hits) == limit:
+                return _page(start, hits, passed, more=True)
+            else:
+                hits.append((ticket, ticket_id))
+        if len(items) < PAGE_SIZE:
+            return _page(start, hits, passed, more=False)
+        if len(hits) == limit:
+            return _page(start, hits, passed, more=True)
+        # Start again just below the position when that narrows the window; within a minute, page on.
+        below = wire.vendor_minute(position.updated, up=True) if position is not None else None
+        if moved and below is not None and (window is None or below < window):
+            window, offset = below, 0
+        else:
+            offset += 1
+    if hits:
+        return _page(start, hits, passed, more=True)
+    raise InvalidInputError(
+        f"Backend {backend!r} (usedesk) read {MAX_PAGES * PAGE_SIZE:,} tickets without one that passes the "
+        "filters UseDesk leaves to us (exact times, all tags, requester name); narrow the search with a "
+        "status, dates, or the requester's e-mail or client id."
+    )
+
+
+def _page(
+    start: Position | None,
+    hits: list[tuple[TicketSummary, int]],
+    passed: list[tuple[datetime, int]],
+    *,
+    more: bool,
+) -> SearchPage:
+    """The hits in the order the server shows them, each with the position just after it.
+
+    The server orders tickets updated in the same second by ref and resumes from the cursor of the
+    last hit it showed, so a hit's position covers exactly the hits before it in that order, besides
+    the tickets passed over at that second and those the search had already passed when it began.
+    """
+    ordered = sorted(hits, key=lambda hit: (hit[0].updated_at, hit[0].ref), reverse=True)
+    page = []
+    for place, (ticket, _) in enumerate(ordered):
+        updated = ticket.updated_at
+        assert updated is not None
+        seen = [*(start.seen if start is not None and start.updated == updated else ())]
+        seen += [ticket_id for moment, ticket_id in passed if moment == updated]
+        seen += [ticket_id for other, ticket_id in ordered[: place + 1] if other.updated_at == updated]
+        page.append(SearchHit(ticket=ticket, cursor=encode_cursor(Position(updated, tuple(seen)))))
+    return SearchPage(hits=page, more=more)
+
+
+def _page_params(found: Plan, window: str | None, offset: int) -> dict[str, Any]:
+    params = dict(found.params)
+    bounds = [window] if window else []
+    if found.updated_before is not None:
+        bounds.append(wire.vendor_minute(found.updated_before, up=True))
+    if bounds:
+        params["updated_before"] = min(bounds)
+    params["offset"] = offset
+    return params

@@ -1,0 +1,117 @@
+"""UseDesk's error answers recognized and turned into the error taxonomy, in UseDesk's own words.
+
+UseDesk often answers a failure with HTTP 200 and a JSON body `{"error": "<text>", "code": <n>}`;
+some answers say `{"status": "<not success>", ...}` instead. Both are failures whatever the HTTP
+status. Its web framework answers refusals such as rate limits with an HTTP error status and
+`{"message": "<text>"}`. What kind of failure it is comes from the code where it is an HTTP-like
+one, else from the words of the message, else from the HTTP status.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from ..errors import (
+    AuthError,
+    HelpdeskError,
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+    UnavailableError,
+)
+
+_AUTH_WORDS = ("token", "unauthori", "forbidden", "access denied", "доступ", "токен")
+_MISSING_WORDS = ("not found", "не найден", "does not exist", "doesn't exist", "не существует")
+_LIMIT_WORDS = ("too many", "rate limit", "слишком много")
+_MAX_VENDOR_TEXT = 300
+
+
+def vendor_error_reader(backend: str, secret: str) -> Callable[[httpx.Response], HelpdeskError | None]:
+    """The `read_error` hook of one backend; `secret` (its token) is blanked out of anything quoted."""
+
+    def read_error(response: httpx.Response) -> HelpdeskError | None:
+        # Every UseDesk API method is a POST; a GET fetches an attached file, whose bytes are never an error.
+        if response.request.method != "POST":
+            return None
+        body = _json_object(response)
+        if body is None:
+            return None
+        if "error" in body and body["error"] not in (None, False, ""):
+            said = _vendor_text(body["error"], secret)
+        elif isinstance(body.get("status"), str) and body["status"].lower() != "success":
+            said = _vendor_text(body.get("message") or body["status"], secret)
+        elif response.status_code >= 400 and isinstance(body.get("message"), str):
+            said = _vendor_text(body["message"], secret)
+        else:
+            return None
+        return classify(backend, said, body.get("code"), response)
+
+    return read_error
+
+
+def classify(backend: str, said: str, code: Any, response: httpx.Response) -> HelpdeskError:
+    who = f"UseDesk (backend {backend!r})"
+    kind = _http_like(code) or _by_words(said) or response.status_code
+    if kind in (401, 403):
+        return AuthError(
+            f"{who} refused the API token ({said}); check the token configured for the backend "
+            "(USEDESK_API_TOKEN or `api_token`)."
+        )
+    if kind == 404:
+        return NotFoundError(f"{who} says: {said}.")
+    if kind == 429:
+        wait = _retry_after(response)
+        later = f"in {wait:g} s" if wait is not None else "in a minute"
+        return RateLimitedError(f"{who} asked to slow down ({said}); try again {later}.", retry_after=wait)
+    if kind >= 500:
+        return UnavailableError(f"{who} failed on its side ({said}); try again later.")
+    return InvalidInputError(f"{who} refused the request: {said}.")
+
+
+def _by_words(said: str) -> int | None:
+    words = said.lower()
+    for kind, vocabulary in ((401, _AUTH_WORDS), (404, _MISSING_WORDS), (429, _LIMIT_WORDS)):
+        if any(word in words for word in vocabulary):
+            return kind
+    return None
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    content = response.content.lstrip()
+    if not content.startswith(b"{"):
+        return None
+    try:
+        body = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _vendor_text(value: Any, secret: str) -> str:
+    """The vendor's message as one short line, with the token blanked should the vendor echo it."""
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False)
+    said = " ".join(str(value).split()).rstrip(".")
+    if secret:
+        said = said.replace(secret, "***")
+    if len(said) > _MAX_VENDOR_TEXT:
+        said = said[: _MAX_VENDOR_TEXT - 1] + "…"
+    return said or "no details"
+
+
+def _http_like(code: Any) -> int | None:
+    text = str(code).strip() if isinstance(code, int | str) and not isinstance(code, bool) else ""
+    return int(text) if re.fullmatch(r"[1-5][0-9]{2}", text) else None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "").strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
