@@ -1,0 +1,410 @@
+"""osTicket as an `Adapter`: the stock create call, and the ticket API extension where it is installed.
+
+Stock osTicket has one API call, `POST /api/tickets.json`. The ticket API extension (ticketInfo,
+staffTickets, clientTickets, reply.json) adds reading, listing per agent or per customer, and replies
+that can set the status. Whether it is installed is learnt by one probe: ticketInfo without a ticket
+number answers 422 where the extension runs and 400 `URL not supported` where it does not. The probe
+runs when the server starts (`start`), or at the first operation if osTicket could not be reached then;
+until it has answered, `capabilities` says what the extension would allow and every operation that
+needs it checks first, so nothing is refused that would have worked and nothing unsupported is sent.
+
+Search needs a scope the vendor can list: the customer's e-mail (`requester`, clientTickets) or the
+agent's user name (`assignee`, staffTickets). Words, status, dates, and a requester within an agent's
+tickets are filtered here over that complete list (see `listing`). There are no tags, no internal
+notes through the API, and no attachment download; the extension counts an entry's files but does
+not name them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import anyio
+import httpx
+
+from ..base import Adapter
+from ..errors import (
+    AuthError,
+    HelpdeskError,
+    InvalidInputError,
+    NotFoundError,
+    OutcomeUnknownError,
+    UnavailableError,
+    UnsupportedError,
+)
+from ..http import VendorClient
+from ..model import (
+    AttachmentContent,
+    Capabilities,
+    FileUpload,
+    Message,
+    NewReply,
+    NewTicket,
+    SearchPage,
+    SearchQuery,
+    Ticket,
+    make_ref,
+)
+from ..text import to_plain_text
+from . import listing, wire
+from .names import UploadedNames
+from .settings import OsticketSettings
+from .statuses import StatusMap
+
+log = logging.getLogger(__name__)
+
+CREATE = "api/http.php/tickets.json"
+TICKET_INFO = "api/http.php/tickets/ticketInfo"
+STAFF_TICKETS = "api/http.php/tickets/staffTickets"
+CLIENT_TICKETS = "api/http.php/tickets/clientTickets"
+REPLY = "api/http.php/tickets/reply.json"
+EXTENSION = "the ticket API extension (ticketInfo, staffTickets, clientTickets, reply.json)"
+# How far back a ticket may have been opened to count as ours after a create whose answer was lost:
+# generous, since osTicket's clock and ours may disagree.
+RECENT = timedelta(minutes=10)
+START_LIMIT = 5.0
+
+STOCK = Capabilities(
+    search=False,
+    full_text_search=False,
+    create=True,
+    reply=False,
+    internal_notes=False,
+    status_on_reply=False,
+    attachments=True,
+    attachment_download=False,
+    create_fields=("requester_email", "requester_name", "priority"),
+)
+SEARCH_FILTERS = (
+    "query",
+    "status",
+    "assignee",
+    "requester",
+    "created_after",
+    "created_before",
+    "updated_after",
+    "updated_before",
+)
+
+
+def extended(can_reply: bool) -> Capabilities:
+    return STOCK.model_copy(
+        update={
+            "search": True,
+            "full_text_search": True,
+            "search_filters": SEARCH_FILTERS,
+            "search_requires": ("requester", "assignee"),
+            "reply": can_reply,
+            "status_on_reply": can_reply,
+        }
+    )
+
+
+class OsticketAdapter(Adapter):
+    type = "osticket"
+
+    def __init__(
+        self, name: str, settings: OsticketSettings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        super().__init__(name)
+        self._settings = settings
+        self._zone = ZoneInfo(settings.timezone)
+        self._statuses = StatusMap(name, settings.statuses, settings.status_ids)
+        self._staff_user = (settings.staff_user or "").strip() or None
+        self._extension: bool | None = None
+        self._detecting = anyio.Lock()
+        self._names = UploadedNames()
+        self.capabilities = extended(self._staff_user is not None)
+        self._client = VendorClient(
+            backend=name,
+            vendor="osTicket",
+            base_url=settings.url,
+            settings=settings,
+            read_error=wire.make_read_error(name),
+            headers={"X-API-Key": settings.api_key.get_secret_value()},
+            transport=transport,
+        )
+
+    @property
+    def extension(self) -> bool | None:
+        """Whether the ticket API extension is installed; None until osTicket has said."""
+        return self._extension
+
+    # -- detection ----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            with anyio.fail_after(START_LIMIT):
+                await self._detect()
+        except (HelpdeskError, TimeoutError) as exc:
+            reason = exc.message if isinstance(exc, HelpdeskError) else "no answer in time"
+            log.warning(
+                "osTicket backend %r: not probed at start (%s); probing at first use", self.name, reason
+            )
+
+    async def _detect(self) -> bool:
+        async with self._detecting:
+            if self._extension is None:
+                self._learn(await self._probe())
+            return self._extension is True
+
+    async def _probe(self) -> bool:
+        """ticketInfo without a ticket number: 422 from the extension, `URL not supported` without it."""
+        try:
+            await self._client.read("GET", TICKET_INFO)
+        except wire.ExtensionMissingError:
+            return False
+        except InvalidInputError:  # `missing ticketNumber parameter`, after the key was accepted
+            return True
+        except AuthError:
+            self._learn(True)  # only the extension checks the key before routing fails
+            raise
+        except NotFoundError:
+            raise UnavailableError(
+                f"osTicket (backend {self.name!r}) has no API at {self._settings.url}/api: check that "
+                "OSTICKET_URL is the helpdesk's root."
+            ) from None
+        raise UnavailableError(
+            f"osTicket (backend {self.name!r}) answered its API probe as osTicket never does; check that "
+            "OSTICKET_URL is the helpdesk's root and that no proxy answers in its place."
+        )
+
+    def _learn(self, installed: bool) -> None:
+        self._extension = installed
+        self.capabilities = extended(self._staff_user is not None) if installed else STOCK
+        if installed and self._staff_user is None:
+            log.warning(
+                "osTicket backend %r has the ticket API extension but no staff user: set OSTICKET_STAFF_USER "
+                "(or `staff_user`) to send replies",
+                self.name,
+            )
+
+    async def _need_extension(self, doing: str) -> None:
+        if not await self._detect():
+            raise UnsupportedError(
+                f"Backend {self.name!r} (osTicket) cannot {doing}: stock osTicket's API only opens tickets, "
+                f"and this needs {EXTENSION} installed on the helpdesk."
+            )
+
+    async def check(self) -> str:
+        if await self._detect():
+            return "the ticket API extension answered with this API key"
+        return (
+            "osTicket answered without the ticket API extension: only opening tickets works, and the API key "
+            "is first checked by a create"
+        )
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    async def get_ticket(self, ticket_id: str) -> Ticket:
+        ref = make_ref(self.name, ticket_id)
+        await self._need_extension(f"read ticket {ref}")
+        return self._parse(await self._ticket_info(ticket_id))
+
+    async def _ticket_info(self, number: str) -> dict[str, Any]:
+        ref = make_ref(self.name, number)
+        try:
+            response = await self._client.read("GET", TICKET_INFO, params={"ticketNumber": number})
+        except NotFoundError:
+            raise NotFoundError(f"Ticket {ref} does not exist in osTicket (backend {self.name!r}).") from None
+        ticket = wire.ticket_of(self._client.json(response))
+        if ticket is None:
+            raise UnavailableError(
+                f"osTicket (backend {self.name!r}) answered ticketInfo for {ref} without a ticket; "
+                "try again later."
+            )
+        return dict(ticket)
+
+    def _parse(self, raw: Any) -> Ticket:
+        ticket = wire.parse_ticket(raw, backend=self.name, statuses=self._statuses, zone=self._zone)
+        return self._names.apply(ticket)
+
+    async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
+        await self._need_extension("search tickets")
+        if limit < 1:
+            raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
+        after = listing.decode_cursor(cursor) if cursor else None
+        if query.assignee:
+            raw = await self._list(STAFF_TICKETS, "staffUserName", query.assignee.strip())
+            requester_applied = False
+        elif query.requester and "@" in query.requester:
+            raw = await self._list(CLIENT_TICKETS, "clientUserMail", query.requester.strip())
+            requester_applied = True
+        else:
+            raise InvalidInputError(
+                f"Backend {self.name!r} (osTicket) lists tickets only per customer or per agent: give "
+                "requester as the customer's e-mail address, or assignee as the agent's osTicket user name."
+            )
+        tickets = [self._parse(t) for t in raw]
+        return listing.page(tickets, query, limit, after, requester_applied=requester_applied)
+
+    async def _list(self, path: str, parameter: str, value: str) -> list[dict[str, Any]]:
+        try:
+            response = await self._client.read("GET", path, params={parameter: value})
+        except wire.NoSuchPersonError:
+            if path == CLIENT_TICKETS:
+                return []  # osTicket knows no customer with this address, so nobody by it has tickets
+            raise InvalidInputError(
+                f"osTicket (backend {self.name!r}) has no staff user named {value!r}; give assignee as the "
+                "agent's osTicket user name (login)."
+            ) from None
+        return [dict(t) for t in wire.tickets_of(self._client.json(response))]
+
+    async def download_attachment(self, ticket_id: str, attachment_id: str) -> AttachmentContent:
+        raise UnsupportedError(
+            f"Backend {self.name!r} (osTicket) cannot download attachments through its API; open ticket "
+            f"{make_ref(self.name, ticket_id)} in osTicket to get the file."
+        )
+
+    # -- creating -----------------------------------------------------------------------------------
+
+    async def create_ticket(self, ticket: NewTicket) -> Ticket:
+        email = (ticket.requester_email or "").strip()
+        if not email:
+            raise InvalidInputError(
+                f"Backend {self.name!r} (osTicket) opens a ticket only for a customer's e-mail address; "
+                "give requester_email (and requester_name)."
+            )
+        if ticket.tags:
+            raise UnsupportedError(
+                f"Backend {self.name!r} (osTicket) has no tags; open the ticket without them."
+            )
+        installed = await self._detect()
+        sent_at = datetime.now(UTC)
+        try:
+            response = await self._client.write("POST", CREATE, json=wire.create_payload(ticket, email))
+        except OutcomeUnknownError:
+            return await self._find_created(ticket, email, sent_at, installed)
+        number = wire.created_number(response)
+        if number is None:
+            return await self._find_created(ticket, email, sent_at, installed)
+        return await self._read_created(number, ticket, installed)
+
+    async def _read_created(self, number: str, ticket: NewTicket, installed: bool) -> Ticket:
+        """The new ticket as osTicket has it, or what we know of it where it cannot be read back."""
+        if installed:
+            try:
+                return self._named(self._parse(await self._ticket_info(number)), ticket.attachments)
+            except HelpdeskError as exc:
+                log.warning(
+                    "osTicket backend %r: created %s but could not read it back: %s", self.name, number, exc
+                )
+        # A new ticket is Open unless a help topic or filter says otherwise, which only reading would show.
+        return Ticket(ref=make_ref(self.name, number), subject=ticket.subject, status="open")
+
+    async def _find_created(
+        self, ticket: NewTicket, email: str, sent_at: datetime, installed: bool
+    ) -> Ticket:
+        """After a create whose answer was lost: the ticket, if the customer's list shows it."""
+        unknown = (
+            f"osTicket (backend {self.name!r}) may or may not have opened the ticket {ticket.subject!r} for "
+            f"{email}: the answer was lost"
+        )
+        if not installed:
+            raise OutcomeUnknownError(
+                f"{unknown}, and stock osTicket cannot be searched through its API; look for it in "
+                "osTicket's staff panel before trying again."
+            )
+        try:
+            listed = [self._parse(t) for t in await self._list(CLIENT_TICKETS, "clientUserMail", email)]
+        except HelpdeskError:
+            listed = []
+        recent = [
+            t
+            for t in listed
+            if t.subject == ticket.subject.strip()
+            and t.created_at is not None
+            and t.created_at >= sent_at - RECENT
+            and any(m.kind == "customer" and wire.same_text(m.body, ticket.body) for m in t.messages)
+        ]
+        if not recent:
+            raise OutcomeUnknownError(
+                f"{unknown} and no such ticket shows yet; search for it (requester={email}) before "
+                "trying again."
+            )
+        newest = max(recent, key=lambda t: (t.created_at or sent_at, t.ref))
+        return self._named(newest, ticket.attachments)
+
+    # -- replying -----------------------------------------------------------------------------------
+
+    async def reply(self, ticket_id: str, reply: NewReply) -> Message:
+        ref = make_ref(self.name, ticket_id)
+        await self._need_extension(f"reply to ticket {ref}")
+        if reply.internal:
+            raise UnsupportedError(
+                f"Backend {self.name!r} (osTicket) has no internal notes in its API; reply publicly "
+                "(internal=false) or add the note in osTicket's staff panel."
+            )
+        if self._staff_user is None:
+            raise UnsupportedError(
+                f"Backend {self.name!r} (osTicket) cannot reply until a staff user is configured: set "
+                "OSTICKET_STAFF_USER (or `staff_user`) to the osTicket user name replies are sent as."
+            )
+        if not reply.body.strip() and not reply.attachments:
+            raise InvalidInputError("The reply is empty; write a body or attach a file.")
+        status_id = self._statuses.status_id(reply.status) if reply.status else None
+        before = self._parse(await self._ticket_info(ticket_id))
+        payload = wire.reply_payload(ticket_id, self._staff_user, reply.body, status_id, reply.attachments)
+        text = to_plain_text(payload["response"], html=True)
+        try:
+            response = await self._client.write("POST", REPLY, json=payload)
+            posted = wire.succeeded(self._client.json(response))
+        except OutcomeUnknownError:
+            posted = False
+        except wire.NoSuchPersonError:
+            raise InvalidInputError(
+                f"osTicket (backend {self.name!r}) has no staff user {self._staff_user!r}, so the reply was "
+                "not sent; set OSTICKET_STAFF_USER to the osTicket user name replies are sent as."
+            ) from None
+        try:
+            after = self._parse(await self._ticket_info(ticket_id))
+        except HelpdeskError as exc:
+            if posted:
+                raise UnavailableError(
+                    f"The reply to {ref} was posted, but reading it back from osTicket failed "
+                    f"({exc.message}); do not send it again."
+                ) from None
+            after = before
+        message = _new_reply(before, after, text, loose=posted)
+        if message is None and posted:
+            raise UnavailableError(
+                f"osTicket said the reply to {ref} was posted, but its thread does not show it yet; read the "
+                "ticket later and do not send the reply again."
+            )
+        if message is None:
+            raise OutcomeUnknownError(
+                f"osTicket (backend {self.name!r}) may or may not have posted the reply to {ref}: the answer "
+                "was lost and the thread does not show it; read the ticket before trying again."
+            )
+        if reply.status is not None and after.status != reply.status:
+            # reply.json ignores a status id it does not accept, without saying so.
+            raise InvalidInputError(
+                f"The reply to {ref} was sent, but osTicket left the status at "
+                f"{after.status_label or after.status} instead of {reply.status} (status id {status_id}); "
+                "change it in osTicket's staff panel, and do not send the reply again."
+            )
+        return self._names.remember(message, reply.attachments)
+
+    def _named(self, ticket: Ticket, uploads: tuple[FileUpload, ...]) -> Ticket:
+        """A new ticket with the names of the files its first message carries, as we sent them."""
+        first = next((i for i, m in enumerate(ticket.messages) if m.kind == "customer"), None)
+        if first is None:
+            return ticket
+        messages = list(ticket.messages)
+        messages[first] = self._names.remember(messages[first], uploads)
+        return ticket.model_copy(update={"messages": messages})
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _new_reply(before: Ticket, after: Ticket, text: str, *, loose: bool) -> Message | None:
+    """Our reply in the thread: a new agent entry with our text (or, when osTicket said it posted one,
+    the newest new agent entry, should osTicket have changed the text on the way)."""
+    known = {m.id for m in before.messages}
+    new = [m for m in after.messages if m.id not in known and m.kind == "agent"]
+    ours = [m for m in new if wire.same_text(m.body, text)] or (new if loose else [])
+    return ours[-1] if ours else None
