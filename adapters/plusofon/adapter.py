@@ -1,0 +1,367 @@
+"""Plusofon's ticket API as an `Adapter`: the account's own support tickets with Plusofon.
+
+This is the customer's side of a helpdesk: tickets are opened by the account and answered by
+Plusofon staff, so a reply here is the customer's message. The API lists, reads, opens and answers
+tickets and attaches files to a message; it has no internal notes, assignees, queues, tags,
+priorities or status changes, and no way to download a file, and the capabilities say so.
+
+Every request carries the bearer token and the `Client` header, with the JSON headers the vendor's
+examples send. Writes are sent once: when the answer is lost, the adapter looks for the ticket or
+message it sent (by ids it saw before writing) instead of sending it again.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Generator
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from ..base import Adapter
+from ..errors import (
+    HelpdeskError,
+    InvalidInputError,
+    NotFoundError,
+    OutcomeUnknownError,
+    UnavailableError,
+    UnsupportedError,
+)
+from ..http import VendorClient
+from ..model import (
+    AttachmentContent,
+    Capabilities,
+    FileUpload,
+    Message,
+    NewReply,
+    NewTicket,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+    Ticket,
+    TicketSummary,
+    make_ref,
+)
+from . import search
+from .settings import PlusofonSettings
+from .vendor_errors import error_reader
+from .wire import ShapeError, Statuses, comparable, listed_tickets, read_ticket
+
+TICKETS = "api/v1/ticket"
+ATTACHMENT = "api/v1/ticket/attachment"
+
+
+def _answer_path(ticket_id: str) -> str:
+    return f"api/v1/ticket/answer/{ticket_id}"
+
+
+class _Bearer(httpx.Auth):
+    """The token, added to each request only as it is sent, so it sits in no default headers or repr."""
+
+    def __init__(self, settings: PlusofonSettings) -> None:
+        self._settings = settings
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._settings.token.get_secret_value()}"
+        yield request
+
+
+class PlusofonAdapter(Adapter):
+    """One Plusofon account, reached with its personal-cabinet API token."""
+
+    type = "plusofon"
+    capabilities = Capabilities(
+        search=True,
+        full_text_search=False,
+        search_filters=(
+            "query",
+            "status",
+            "requester",
+            "created_after",
+            "created_before",
+            "updated_after",
+            "updated_before",
+        ),
+        create=True,
+        reply=True,
+        internal_notes=False,
+        status_on_reply=False,
+        attachments=True,
+        attachment_download=False,
+        create_fields=(),
+        customer_side=True,
+    )
+
+    def __init__(
+        self, name: str, settings: PlusofonSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        super().__init__(name)
+        self._zone = ZoneInfo(settings.timezone)
+        self._statuses = Statuses(open=settings.open_status, closed=settings.closed_status)
+        self._client = VendorClient(
+            backend=name,
+            vendor="Plusofon",
+            base_url=settings.url,
+            settings=settings,
+            read_error=error_reader(name),
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Client": settings.client,
+            },
+            auth=_Bearer(settings),
+            transport=transport,
+        )
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
+        if limit < 1:
+            raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
+        after = search.decode_cursor(cursor) if cursor else None
+        tickets: dict[str, TicketSummary] = {}
+        for active in self._statuses.states(query.statuses):
+            for ticket in await self._list(active):
+                # A ticket closed or reopened between the two lists shows in both; one is enough.
+                tickets.setdefault(ticket.ref, ticket)
+        found, more = search.page(list(tickets.values()), query, limit, after)
+        hits = [SearchHit(ticket=t, cursor=search.encode_cursor(search.position(t))) for t in found]
+        return SearchPage(hits=hits, more=more)
+
+    async def get_ticket(self, ticket_id: str) -> Ticket:
+        number = self._number(ticket_id)
+        try:
+            response = await self._client.read("GET", f"{TICKETS}/{number}")
+        except NotFoundError:
+            raise self._missing(number) from None
+        return self._ticket(self._client.json(response))
+
+    async def download_attachment(self, ticket_id: str, attachment_id: str) -> AttachmentContent:
+        raise UnsupportedError(
+            f"Backend {self.name!r} (plusofon) cannot download attachments: Plusofon's API offers no "
+            "download; open the ticket in the Plusofon personal cabinet to get the file."
+        )
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    async def create_ticket(self, ticket: NewTicket) -> Ticket:
+        self._check_new(ticket)
+        # The ids of the open tickets before writing tell the new one apart if the answer is lost.
+        known = {t.ref for t in await self._list(True)}
+        payload = {"subject": ticket.subject, "description": ticket.body}
+        try:
+            response = await self._client.write("POST", TICKETS, json=payload)
+            created = self._ticket(self._client.json(response), written=True)
+        except OutcomeUnknownError as exc:
+            created = await self._find_created(ticket.subject, known, exc)
+        if not ticket.attachments:
+            return created
+        ticket_id = created.ref.partition(":")[2]
+        if not created.messages:
+            raise OutcomeUnknownError(
+                f"Ticket {created.ref} was opened, but Plusofon showed no first message to attach the files "
+                "to; read the ticket and attach them with attach_file."
+            )
+        await self._attach_all(
+            ticket_id, created.messages[0].id, ticket.attachments, f"Ticket {created.ref} was opened"
+        )
+        return await self.get_ticket(ticket_id)
+
+    async def reply(self, ticket_id: str, reply: NewReply) -> Message:
+        if reply.internal:
+            raise UnsupportedError(
+                f"Backend {self.name!r} (plusofon) has no internal notes: every message goes to Plusofon "
+                "support; reply publicly (internal=false) or keep the note elsewhere."
+            )
+        if reply.status is not None:
+            raise UnsupportedError(
+                f"Backend {self.name!r} (plusofon) cannot change a ticket's status: Plusofon's API has no "
+                "such call; send the reply without status and ask support in it to close the ticket."
+            )
+        number = self._number(ticket_id)
+        text = reply.body.strip() or ", ".join(upload.filename for upload in reply.attachments)
+        if not text:
+            raise InvalidInputError("The reply is empty; write a message or attach a file.")
+        before = {m.id for m in (await self.get_ticket(number)).messages}
+        ref = make_ref(self.name, number)
+        try:
+            response = await self._client.write("PUT", _answer_path(number), json={"text": text})
+            answered = self._ticket(self._client.json(response), written=True)
+            posted = _new_post(answered, before, text, strict=False)
+        except NotFoundError:
+            raise self._missing(number) from None
+        except OutcomeUnknownError as exc:
+            posted = await self._find_posted(number, before, text, exc)
+        if posted is None:
+            # Answered without the new post in it: read the thread once before saying anything.
+            posted = _new_post(await self.get_ticket(number), before, text, strict=False)
+        if posted is None:
+            raise OutcomeUnknownError(
+                f"Plusofon accepted the reply to {ref} but does not show it in the thread, so whether it was "
+                "posted is unknown; read the ticket before trying again."
+            )
+        if not reply.attachments:
+            return posted
+        await self._attach_all(number, posted.id, reply.attachments, f"The message was posted to {ref}")
+        thread = (await self.get_ticket(number)).messages
+        return next((m for m in thread if m.id == posted.id), posted)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    async def _list(self, active: bool) -> list[TicketSummary]:
+        # The vendor's examples send `state` as a JSON body on a GET, as the string "true" or "false".
+        state = "true" if active else "false"
+        response = await self._client.read("GET", TICKETS, json={"state": state})
+        try:
+            return listed_tickets(
+                self._client.json(response),
+                backend=self.name,
+                status=self._statuses.of(active),
+                zone=self._zone,
+            )
+        except ShapeError as exc:
+            raise self._odd_shape("ticket list", exc) from None
+
+    def _ticket(self, payload: object, *, written: bool = False) -> Ticket:
+        try:
+            return read_ticket(payload, backend=self.name, statuses=self._statuses, zone=self._zone)
+        except ShapeError as exc:
+            if written:
+                raise OutcomeUnknownError(
+                    f"Plusofon (backend {self.name!r}) answered the change with a ticket in a shape its API "
+                    f"does not document ({exc}), so whether it was applied is unknown."
+                ) from None
+            raise self._odd_shape("ticket", exc) from None
+
+    async def _find_created(self, subject: str, known: set[str], lost: OutcomeUnknownError) -> Ticket:
+        """The ticket a lost create opened, if the open list shows exactly one new one with its subject."""
+        unknown = OutcomeUnknownError(
+            f"{lost.message.rstrip('.')}; no new ticket with subject {subject!r} shows yet, so search for "
+            "that subject before trying again."
+        )
+        try:
+            fresh = [
+                t
+                for t in await self._list(True)
+                if t.ref not in known and comparable(t.subject) == comparable(subject)
+            ]
+            if len(fresh) != 1:
+                raise unknown
+            return await self.get_ticket(fresh[0].ref.partition(":")[2])
+        except OutcomeUnknownError:
+            raise
+        except HelpdeskError:
+            raise unknown from None
+
+    async def _find_posted(
+        self, number: str, before: set[str], text: str, lost: OutcomeUnknownError
+    ) -> Message:
+        """The post a lost answer added, if the thread now shows a new one with exactly its text."""
+        unknown = OutcomeUnknownError(
+            f"{lost.message.rstrip('.')}; the reply is not in the thread of {make_ref(self.name, number)} "
+            "yet, so read the ticket before trying again."
+        )
+        try:
+            posted = _new_post(await self.get_ticket(number), before, text, strict=True)
+        except HelpdeskError:
+            raise unknown from None
+        if posted is None:
+            raise unknown
+        return posted
+
+    async def _attach_all(
+        self, ticket_id: str, post_id: str, uploads: tuple[FileUpload, ...], done: str
+    ) -> None:
+        """Attach each file to post `post_id`, one call each; a failure says what was done already."""
+        for number, upload in enumerate(uploads):
+            try:
+                await self._attach(ticket_id, post_id, upload, uploads[:number])
+            except HelpdeskError as exc:
+                attached = ", ".join(u.filename for u in uploads[:number])
+                so_far = f" with {attached}" if attached else ""
+                raise type(exc)(
+                    f"{done}{so_far}, but {upload.filename!r} was not attached: {exc.message.rstrip('.')}; "
+                    "read the ticket before attaching it again with attach_file."
+                ) from None
+
+    async def _attach(
+        self, ticket_id: str, post_id: str, upload: FileUpload, earlier: tuple[FileUpload, ...]
+    ) -> None:
+        payload = {
+            "ticketId": _integer(ticket_id),
+            "filename": upload.filename,
+            "ticketPostID": _integer(post_id),
+            "contents": base64.b64encode(upload.content).decode("ascii"),
+        }
+        try:
+            response = await self._client.write("POST", ATTACHMENT, json=payload)
+            self._client.json(response)
+        except OutcomeUnknownError as lost:
+            if not await self._carries(ticket_id, post_id, upload.filename, earlier):
+                raise OutcomeUnknownError(
+                    f"{lost.message.rstrip('.')}, and the message does not carry the file yet"
+                ) from None
+
+    async def _carries(
+        self, ticket_id: str, post_id: str, filename: str, earlier: tuple[FileUpload, ...]
+    ) -> bool:
+        """Whether post `post_id` carries one more file named `filename` than `earlier` accounts for."""
+        expected = 1 + sum(u.filename == filename for u in earlier)
+        try:
+            thread = (await self.get_ticket(ticket_id)).messages
+        except HelpdeskError:
+            return False
+        post = next((m for m in thread if m.id == post_id), None)
+        return post is not None and sum(a.filename == filename for a in post.attachments) >= expected
+
+    def _check_new(self, ticket: NewTicket) -> None:
+        given = {
+            "requester_email": ticket.requester_email,
+            "requester_name": ticket.requester_name,
+            "priority": ticket.priority,
+            "tags": ticket.tags,
+        }
+        refused = [name for name, value in given.items() if value]
+        if refused:
+            raise UnsupportedError(
+                f"Backend {self.name!r} (plusofon) cannot set {', '.join(refused)} when opening a ticket: "
+                "Plusofon opens every ticket as the account itself, with a subject, a description and files "
+                "only; open it without them."
+            )
+
+    def _number(self, ticket_id: str) -> str:
+        if not (ticket_id.isascii() and ticket_id.isdigit()):
+            raise InvalidInputError(
+                f"Ticket id {ticket_id!r} is not valid; {self.name} ticket ids are whole numbers, "
+                f"such as {make_ref(self.name, '22525')}."
+            )
+        return ticket_id
+
+    def _missing(self, number: str) -> NotFoundError:
+        return NotFoundError(
+            f"Ticket {make_ref(self.name, number)} does not exist in this Plusofon account; "
+            "search_tickets lists its tickets."
+        )
+
+    def _odd_shape(self, what: str, exc: ShapeError) -> HelpdeskError:
+        return UnavailableError(
+            f"Plusofon (backend {self.name!r}) answered with a {what} in a shape its API does not document "
+            f"({exc}); it may have changed its API, so try again later."
+        )
+
+
+def _new_post(ticket: Ticket, before: set[str], text: str, *, strict: bool) -> Message | None:
+    """Our post among those not in `before`: the newest with our text, or (unless `strict`) the newest."""
+    fresh = [m for m in ticket.messages if m.id not in before]
+    ours = [m for m in fresh if comparable(m.body) == comparable(text)]
+    if ours:
+        return ours[-1]
+    return None if strict or not fresh else fresh[-1]
+
+
+def _integer(value: str) -> int | str:
+    """Ids as the integers the attachment call documents, where they are numbers."""
+    return int(value) if value.isdigit() else value
