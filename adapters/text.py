@@ -364,6 +364,12 @@ def _strip_invisible(text: str) -> str:
     return _VS_RUN.sub(r"\1", text)
 
 
+def clean_line(text: str) -> str:
+    """A one-line field (subject, name, tag, file name): invisible characters dropped, every run of
+    whitespace, line breaks included, made one space, so a field cannot pose as several lines."""
+    return " ".join(_strip_invisible(text).split())
+
+
 def clean_text(text: str) -> str:
     """Drop invisible and bidi-control characters, normalize line ends and spaces, squeeze blank lines."""
     text = _strip_invisible(text)

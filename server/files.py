@@ -10,11 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import mimetypes
+import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 
 from helpdesk_mcp.adapters.errors import InvalidInputError
 from helpdesk_mcp.adapters.model import FileUpload
+from helpdesk_mcp.adapters.text import clean_line
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -46,7 +49,7 @@ def read_upload(
 
 def _safe_filename(filename: str) -> str:
     """The name a helpdesk will show; directory parts and control characters are not part of it."""
-    name = PurePath(filename.replace("\\", "/")).name.strip()
+    name = clean_line(PurePath(filename.replace("\\", "/")).name)
     name = "".join(ch for ch in name if ch.isprintable())
     if not name or name in {".", ".."}:
         raise InvalidInputError(
@@ -70,16 +73,27 @@ def _read(name: str, path: str, allowed_dirs: Sequence[Path]) -> bytes:
             f"File {name!r}: reading files from a path is turned off on this server; send content_base64 "
             "instead, or ask the user to allow a directory with HELPDESK_ALLOWED_DIRS."
         )
+    # Checked after every symlink is followed, so a link inside an allowed directory cannot lead out.
     resolved = Path(path).expanduser().resolve()
     if not any(resolved.is_relative_to(root) for root in allowed_dirs):
         raise InvalidInputError(
             f"File {name!r}: {path} is outside the directories this server may read "
             f"({', '.join(str(d) for d in allowed_dirs)})."
         )
-    if not resolved.is_file():
-        raise InvalidInputError(f"File {name!r}: {path} does not exist or is not a regular file.")
-    if resolved.stat().st_size > MAX_FILE_BYTES:
+    not_regular = f"File {name!r}: {path} does not exist or is not a regular file."
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; the fstat below refuses it anyway.
+        descriptor = os.open(resolved, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        raise InvalidInputError(not_regular) from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)
+        raise InvalidInputError(not_regular)
+    if info.st_size > MAX_FILE_BYTES:
+        os.close(descriptor)
         raise InvalidInputError(
             f"File {name!r} is larger than the limit of {MAX_FILE_BYTES:,} bytes per file."
         )
-    return resolved.read_bytes()
+    with os.fdopen(descriptor, "rb") as file:
+        return file.read(MAX_FILE_BYTES + 1)

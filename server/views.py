@@ -9,23 +9,25 @@ downloads them.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from helpdesk_mcp.adapters.model import (
     Attachment,
     Capabilities,
     Message,
     MessageKind,
+    Person,
     Status,
     Ticket,
     TicketSummary,
     UtcDateTime,
 )
-from helpdesk_mcp.adapters.text import TRIM_MARKER, clean_text, trim_quoted
+from helpdesk_mcp.adapters.text import TRIM_MARKER, clean_line, clean_text, trim_quoted
 
 MAX_BODY_CHARS = 2000
+TicketSummaryT = TypeVar("TicketSummaryT", bound=TicketSummary)
 
 
 class SearchResult(BaseModel):
@@ -35,6 +37,11 @@ class SearchResult(BaseModel):
         description="Pass as `cursor`, with the same filters, for the next page; absent on the last.",
     )
     notes: list[str] = Field(default_factory=list, description="Backends left out of this search, and why.")
+
+    @field_validator("tickets")
+    @classmethod
+    def _shown_clean(cls, tickets: list[TicketSummary]) -> list[TicketSummary]:
+        return [present_summary(ticket) for ticket in tickets]
 
 
 class CreatedTicket(BaseModel):
@@ -79,11 +86,29 @@ def with_uris(ref: str, attachments: list[Attachment], downloadable: bool) -> li
     return [a.model_copy(update={"uri": attachment_uri(ref, a.id)}) for a in attachments]
 
 
+def present_summary(ticket: TicketSummaryT) -> TicketSummaryT:
+    """One-line fields written by people made one clean line each: no invisible or bidi characters,
+    no line breaks that could make a subject or name look like more of our output."""
+    return ticket.model_copy(
+        update={
+            "subject": clean_line(ticket.subject),
+            "status_label": _line(ticket.status_label),
+            "requester": _person(ticket.requester),
+            "assignee": _person(ticket.assignee),
+            "queue": _line(ticket.queue),
+            "tags": [clean_line(tag) for tag in ticket.tags],
+        }
+    )
+
+
 def present_ticket(ticket: Ticket, *, downloadable: bool, message_id: str | None = None) -> Ticket:
     """A ticket for the model: the thread with bodies trimmed and cut, or one message whole.
 
     Trimming is for reading only (`helpdesk_mcp.adapters.text`); nothing shown here is written back.
     """
+    ticket = present_summary(ticket).model_copy(
+        update={"custom_fields": {clean_line(k): clean_line(v) for k, v in ticket.custom_fields.items()}}
+    )
     if message_id is None:
         messages = [_in_thread(ticket.ref, m, downloadable) for m in ticket.messages]
     else:
@@ -115,8 +140,26 @@ def _in_thread(ref: str, message: Message, downloadable: bool) -> Message:
 
 def _whole(ref: str, message: Message, downloadable: bool, body: str) -> Message:
     return message.model_copy(
-        update={"body": body, "attachments": with_uris(ref, message.attachments, downloadable)}
+        update={
+            "body": body,
+            "author": _person(message.author),
+            "attachments": with_uris(ref, _clean_names(message.attachments), downloadable),
+        }
     )
+
+
+def _clean_names(attachments: list[Attachment]) -> list[Attachment]:
+    return [a.model_copy(update={"filename": clean_line(a.filename)}) for a in attachments]
+
+
+def _line(value: str | None) -> str | None:
+    return None if value is None else clean_line(value)
+
+
+def _person(person: Person | None) -> Person | None:
+    if person is None:
+        return None
+    return person.model_copy(update={"name": _line(person.name), "email": _line(person.email)})
 
 
 def created(ticket: Ticket, *, downloadable: bool) -> CreatedTicket:
