@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver import RequestStateSecurity
 
 from . import __version__, resources
 from .backends import Backends
 from .config import Settings
+from .logs import log_requests
 from .state import AppState
 from .tools import select_tools
 
@@ -26,17 +28,19 @@ each backend can do."""
 
 
 def build_server(settings: Settings) -> MCPServer[AppState]:
-    running: list[Backends] = []
+    running: list[AppState] = []
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         backends = Backends.from_settings(settings)
-        running.append(backends)
-        log.info("Serving backends: %s", ", ".join(backends.names))
+        await backends.start()
+        state = AppState(settings=settings, backends=backends)
+        running.append(state)
+        log.info("Serving backends: %s", ", ".join(backends.names), extra={"backends": backends.names})
         try:
-            yield AppState(settings=settings, backends=backends)
+            yield state
         finally:
-            running.remove(backends)
+            running.remove(state)
             await backends.aclose()
 
     server: MCPServer[AppState] = MCPServer(
@@ -47,6 +51,14 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         lifespan=lifespan,
         tools=list(select_tools(read_only=settings.read_only, allowed=settings.tools)),
         log_level=settings.log_level,
+        middleware=[log_requests],
+        # A 2026-07-28 host answers a confirmation by retrying the call with sealed state; replicas
+        # behind one address must share the key, or the retry fails on the one that did not ask.
+        request_state_security=(
+            RequestStateSecurity(keys=[key.get_secret_value() for key in settings.state_keys])
+            if settings.state_keys
+            else None
+        ),
     )
     resources.register(server, lambda: running[-1] if running else None)
     return server

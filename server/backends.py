@@ -24,6 +24,7 @@ from helpdesk_mcp.adapters.errors import (
     HelpdeskError,
     InvalidInputError,
     NotFoundError,
+    OutcomeUnknownError,
     UnavailableError,
     UnsupportedError,
 )
@@ -34,6 +35,8 @@ from .config import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Progress = Callable[[float, float | None, str | None], Awaitable[None]]
+"""Receives (done, total, message), as `Context.report_progress` does; a no-op without a progress token."""
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -53,6 +56,22 @@ class Backends:
     def from_settings(cls, settings: Settings) -> Backends:
         adapters = [BACKEND_TYPES[b.type].build(b.name, b.settings) for b in settings.backends]
         return cls(adapters, settings.timeout)
+
+    async def start(self) -> None:
+        """Let every adapter learn what it can do before the first request reads its capabilities."""
+
+        async def start_one(adapter: Adapter) -> None:
+            try:
+                with anyio.fail_after(self._timeout):
+                    await adapter.start()
+            except Exception:
+                log.warning(
+                    "Backend %r could not be prepared at start; it will try at first use", adapter.name
+                )
+
+        async with anyio.create_task_group() as group:
+            for adapter in self._adapters.values():
+                group.start_soon(start_one, adapter)
 
     @property
     def names(self) -> list[str]:
@@ -90,7 +109,9 @@ class Backends:
         adapter, ticket_id = self.resolve(ref)
         return adapter, await self.call(adapter, "reading the ticket", lambda: adapter.get_ticket(ticket_id))
 
-    async def call(self, adapter: Adapter, action: str, operation: Callable[[], Awaitable[T]]) -> T:
+    async def call(
+        self, adapter: Adapter, action: str, operation: Callable[[], Awaitable[T]], *, write: bool = False
+    ) -> T:
         """Run one adapter operation under the time limit, with every failure in the taxonomy.
 
         Writes are never retried here: whether a timed-out write reached the helpdesk is unknown.
@@ -101,6 +122,11 @@ class Backends:
         except HelpdeskError:
             raise
         except TimeoutError:
+            if write:
+                raise OutcomeUnknownError(
+                    f"Backend {adapter.name!r} did not finish {action} within {self._timeout:g} s, so "
+                    "whether it was done is unknown; read the ticket (or search for it) before trying again."
+                ) from None
             raise UnavailableError(
                 f"Backend {adapter.name!r} did not finish {action} within {self._timeout:g} s; "
                 "if this was a change, read the ticket before trying again, it may have been made."
@@ -113,9 +139,18 @@ class Backends:
             ) from exc
 
     async def search(
-        self, query: SearchQuery, *, backend: str | None, limit: int, cursor: str | None
+        self,
+        query: SearchQuery,
+        *,
+        backend: str | None,
+        limit: int,
+        cursor: str | None,
+        progress: Progress | None = None,
     ) -> MergedPage:
-        """Search one backend, or all of them merged newest update first, resuming after `cursor`."""
+        """Search one backend, or all of them merged newest update first, resuming after `cursor`.
+
+        `progress` hears of each backend as it answers, so a host can show a slow search moving.
+        """
         fingerprint = _fingerprint(query, backend)
         targets = [self.get(backend)] if backend else self.all()
         notes: list[str] = []
@@ -134,14 +169,22 @@ class Backends:
 
         pages: dict[str, SearchPage] = {}
         failures: dict[str, HelpdeskError] = {}
+        total = len(positions)
+        if progress is not None:
+            await progress(0, total, f"Searching {', '.join(positions) or 'no backend'}")
 
         async def fetch(adapter: Adapter, position: str | None) -> None:
             try:
                 pages[adapter.name] = await self.call(
                     adapter, "the search", lambda: adapter.search(query, limit, position)
                 )
+                outcome = f"{len(pages[adapter.name].hits)} found"
             except HelpdeskError as exc:
                 failures[adapter.name] = exc
+                outcome = "failed"
+            if progress is not None:
+                done = len(pages) + len(failures)
+                await progress(done, total, f"{adapter.name}: {outcome}")
 
         async with anyio.create_task_group() as group:
             for name, position in positions.items():

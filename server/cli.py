@@ -1,4 +1,5 @@
-"""Command line: serve over stdio (default) or HTTP, call one tool, or load the demo data set.
+"""Command line: serve over stdio (default) or HTTP, call one tool, check the configured backends,
+or load the demo data set.
 
 `call` goes through a real in-process MCP client, so it exercises exactly the path an agent's calls
 take: argument validation, the tool, and the compact result.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -22,8 +22,10 @@ from helpdesk_mcp.adapters.local import load_demo
 from helpdesk_mcp.adapters.registry import LocalSettings
 
 from . import __version__
+from .check import check_backends
 from .config import ConfigError, Settings, load_settings
 from .http import is_loopback, serve_http
+from .logs import configure_logging
 from .tools import TOOL_NAMES
 
 # Flags that stand for an environment variable: one setting, one validation, one error text.
@@ -35,6 +37,7 @@ _FLAG_VARIABLES = {
     "timeout": "HELPDESK_TIMEOUT",
     "http_token": "HELPDESK_HTTP_TOKEN",
     "log_level": "HELPDESK_LOG_LEVEL",
+    "confirm_replies": "HELPDESK_CONFIRM_REPLIES",
 }
 
 
@@ -58,7 +61,14 @@ def _common_options() -> argparse.ArgumentParser:
         "--http-token", metavar="TOKEN", help="bearer token HTTP requires (HELPDESK_HTTP_TOKEN)"
     )
     common.add_argument(
-        "--log-level", metavar="LEVEL", help="DEBUG, INFO, WARNING or ERROR (HELPDESK_LOG_LEVEL)"
+        "--log-level",
+        metavar="LEVEL",
+        help="DEBUG, INFO, WARNING or ERROR; JSON lines on stderr (HELPDESK_LOG_LEVEL)",
+    )
+    common.add_argument(
+        "--confirm-replies",
+        metavar="auto|1|0",
+        help="ask the user before a customer-visible message is sent (HELPDESK_CONFIRM_REPLIES, auto)",
     )
     return common
 
@@ -91,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
         "arguments", nargs="?", default="{}", help="tool arguments as a JSON object, or - for stdin"
     )
     commands.add_parser(
+        "check",
+        parents=[common],
+        help="check the configuration and reach each backend with a harmless read",
+        description="Validate the configuration, then reach each configured backend with one harmless "
+        "read and report it in one line. Exit status 1 when any backend fails, 2 when the "
+        "configuration is invalid.",
+    )
+    commands.add_parser(
         "demo",
         parents=[common],
         help="load the demo tickets into an empty local helpdesk",
@@ -103,11 +121,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = _settings(args)
     # Before the SDK's own logging setup, which then leaves ours in place: stderr, never stdout.
-    logging.basicConfig(
-        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, secrets=settings.secrets())
     if args.command == "call":
         raise SystemExit(anyio.run(_call, settings, args.tool, _arguments(args.arguments)))
+    if args.command == "check":
+        raise SystemExit(anyio.run(_check, settings))
     if args.command == "demo":
         raise SystemExit(_demo(settings))
     _serve(settings, args)
@@ -176,6 +194,14 @@ async def _call(settings: Settings, tool: str, arguments: dict[str, Any]) -> int
         return 1
     print(text)
     return 0
+
+
+async def _check(settings: Settings) -> int:
+    outcomes = await check_backends(settings)
+    secrets = settings.secrets()
+    for outcome in outcomes:
+        print(outcome.line(secrets), flush=True)
+    return 0 if all(outcome.ok for outcome in outcomes) else 1
 
 
 def _demo(settings: Settings) -> int:

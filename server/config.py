@@ -20,8 +20,11 @@ from helpdesk_mcp.adapters.registry import BACKEND_TYPES
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
+ConfirmReplies = Literal["auto", "always", "never"]
+"""Whether a human confirms customer-visible messages: where the host can ask, always, or never."""
 BACKEND_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+MIN_STATE_KEY = 32  # bytes; AES-256 keys are derived from it
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -48,6 +51,17 @@ class Settings:
     timeout: float = 30.0
     http_token: SecretStr | None = None
     log_level: LogLevel = "WARNING"
+    confirm_replies: ConfirmReplies = "auto"
+    state_keys: tuple[SecretStr, ...] = ()
+    """Keys that seal a confirmation in progress (2026-07-28), shared by replicas; first one seals."""
+
+    def secrets(self) -> list[str]:
+        """Every secret value configured, so that logs and reports can keep them out."""
+        found = [self.http_token] if self.http_token else []
+        found += self.state_keys
+        for backend in self.backends:
+            found += [value for _, value in backend.settings if isinstance(value, SecretStr)]
+        return [secret.get_secret_value() for secret in found]
 
 
 def load_settings(
@@ -72,6 +86,8 @@ def load_settings(
         timeout=_timeout(merged, problems),
         http_token=_secret(merged, "HELPDESK_HTTP_TOKEN"),
         log_level=_log_level(merged, problems),
+        confirm_replies=_confirm_replies(merged, problems),
+        state_keys=_state_keys(merged, problems),
     )
     if problems:
         raise ConfigError(problems)
@@ -237,3 +253,32 @@ def _log_level(env: Mapping[str, str], problems: list[str]) -> LogLevel:
             return level
     problems.append(f"HELPDESK_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
     return Settings.log_level
+
+
+def _confirm_replies(env: Mapping[str, str], problems: list[str]) -> ConfirmReplies:
+    value = env.get("HELPDESK_CONFIRM_REPLIES", "").strip().lower()
+    if value in {"", "auto"}:
+        return "auto"
+    if value in _TRUE:
+        return "always"
+    if value in _FALSE:
+        return "never"
+    problems.append(
+        f"HELPDESK_CONFIRM_REPLIES: expected auto, 1 or 0, got {env['HELPDESK_CONFIRM_REPLIES']!r}"
+    )
+    return "auto"
+
+
+def _state_keys(env: Mapping[str, str], problems: list[str]) -> tuple[SecretStr, ...]:
+    keys = [key.strip() for key in env.get("HELPDESK_STATE_KEY", "").split(",") if key.strip()]
+    if any(len(key.encode()) < MIN_STATE_KEY for key in keys):
+        # The value itself is a secret: say how long it must be, never what it was.
+        problems.append(
+            f"HELPDESK_STATE_KEY: each key must be at least {MIN_STATE_KEY} bytes; "
+            "generate one with: openssl rand -hex 32"
+        )
+        return ()
+    if len(set(keys)) != len(keys):
+        problems.append("HELPDESK_STATE_KEY: a key is given twice; list the new key first, then the old one")
+        return ()
+    return tuple(SecretStr(key) for key in keys)

@@ -67,4 +67,5 @@ def serve_http(
     )
     if token is not None:
         app = BearerTokenGate(app, token)
-    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False)
+    # log_config=None: uvicorn keeps its hands off logging, so its records reach our JSON lines too.
+    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False, log_config=None)

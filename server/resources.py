@@ -25,11 +25,12 @@ from helpdesk_mcp.adapters.model import STATUSES, SearchQuery, make_ref
 
 from . import views
 from .backends import Backends
+from .links import TICKET_TEMPLATE, ticket_uri
 from .state import AppContext, AppState, state_of
 
-TICKET_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}"
 ATTACHMENT_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}/attachments/{attachment_id}"
 COMPLETION_TICKETS = 20
+MAX_COMPLETIONS = 100  # the most values one completion may carry
 
 
 def backends_document(backends: Backends) -> str:
@@ -39,8 +40,8 @@ def backends_document(backends: Backends) -> str:
     return views.compact_json(views.BackendsDocument(backends=described))[1]
 
 
-def register(server: MCPServer[AppState], live: Callable[[], Backends | None]) -> None:
-    """Add resources, prompts and completions; `live` gives the running backends, if started."""
+def register(server: MCPServer[AppState], live: Callable[[], AppState | None]) -> None:
+    """Add resources, prompts and completions; `live` gives the running state, once started."""
 
     @server.resource(
         "helpdesk://backends",
@@ -50,10 +51,10 @@ def register(server: MCPServer[AppState], live: Callable[[], Backends | None]) -
         mime_type="application/json",
     )
     def list_backends() -> str:
-        backends = live()
-        if backends is None:
+        state = live()
+        if state is None:
             raise ResourceError("The server is not running its backends yet; try again in a moment.")
-        return backends_document(backends)
+        return backends_document(state.backends)
 
     @server.resource(
         TICKET_TEMPLATE,
@@ -130,30 +131,51 @@ def register(server: MCPServer[AppState], live: Callable[[], Backends | None]) -
         argument: CompletionArgument,
         context: CompletionContext | None,
     ) -> Completion | None:
-        backends = live()
-        names = backends.names if backends else []
+        state = live()
+        names = state.backends.names if state else []
         typed = argument.value
         if argument.name == "backend":
             values = [n for n in names if n.startswith(typed)]
         elif argument.name == "ticket":
-            values = await _complete_ticket(backends, typed) if backends else []
+            values = await _complete_ticket(state, typed) if state else []
+        elif argument.name == "ticket_id":
+            backend = (context.arguments or {}).get("backend") if context else None
+            values = await _complete_ticket_id(state, backend, typed) if state and backend else []
         elif argument.name == "status":
             values = [s for s in STATUSES if s.startswith(typed)]
         else:
             return None
-        return Completion(values=values, total=len(values), has_more=False)
+        shown = values[:MAX_COMPLETIONS]
+        return Completion(values=shown, total=len(values), has_more=len(values) > len(shown))
 
 
-async def _complete_ticket(backends: Backends, typed: str) -> list[str]:
-    """Backend prefixes until one is typed, then that backend's most recently updated refs."""
+async def _complete_ticket(state: AppState, typed: str) -> list[str]:
+    """Refs the tools showed recently, then backend prefixes until one is typed, then that
+    backend's most recently updated refs."""
+    backends = state.backends
+    recent = state.recent.starting_with(typed)
     name, colon, _ = typed.partition(":")
     if not colon or name not in backends.names:
-        return [f"{n}:" for n in backends.names if n.startswith(typed)]
+        return _unique([*recent, *(f"{n}:" for n in backends.names if n.startswith(typed))])
+    return _unique([*recent, *await _recently_updated(backends, name, typed)])
+
+
+async def _complete_ticket_id(state: AppState, backend: str, typed: str) -> list[str]:
+    """The same refs as for `ticket`, as the ids of the backend the template already names."""
+    refs = await _complete_ticket(state, f"{backend}:{typed}")
+    return [ref.partition(":")[2] for ref in refs if ref.startswith(f"{backend}:")]
+
+
+async def _recently_updated(backends: Backends, name: str, typed: str) -> list[str]:
     try:
         page = await backends.search(SearchQuery(), backend=name, limit=COMPLETION_TICKETS, cursor=None)
     except HelpdeskError:
         return []
     return [t.ref for t in page.tickets if t.ref.startswith(typed)]
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
 
 
 @contextmanager
@@ -173,11 +195,10 @@ async def _embedded_ticket(ctx: AppContext, ticket: str) -> EmbeddedResource:
     except HelpdeskError as exc:
         raise MCPError(code=INVALID_PARAMS, message=exc.message) from exc
     shown = views.present_ticket(record, downloadable=adapter.capabilities.attachment_download)
-    backend, _, ticket_id = record.ref.partition(":")
     return EmbeddedResource(
         type="resource",
         resource=TextResourceContents(
-            uri=TICKET_TEMPLATE.format(backend=backend, ticket_id=ticket_id),
+            uri=ticket_uri(record.ref),
             mime_type="application/json",
             text=views.compact_json(shown)[1],
         ),

@@ -1,6 +1,7 @@
 """How a helpdesk tool behaves on the wire, decided once for every tool.
 
-- Results: structured content with empty fields left out, and the same JSON, compact, as text.
+- Results: structured content with empty fields left out, and the same JSON, compact, as text,
+  followed by resource links to the ticket and files the result names.
 - Errors: one sentence a model can act on, for bad arguments and for every backend failure; never a
   stack trace, and never the caller's rejected values echoed back (they may be megabytes of base64).
 - Schemas: self-contained (no `$ref`/`$defs`), so hosts with strict schema converters accept them,
@@ -14,11 +15,12 @@ from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools.base import Tool
-from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types import CallToolResult, ContentBlock, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
 from helpdesk_mcp.adapters.errors import HelpdeskError
 
+from .links import resource_links
 from .views import compact_json
 
 
@@ -33,10 +35,12 @@ class HelpdeskTool(Tool):
             if isinstance(cause, HelpdeskError):
                 raise ToolError(cause.message) from cause
             raise
-        if not convert_result or not isinstance(result, BaseModel):
+        # An open question for the human (2026-07-28) goes out as it is; the call comes back answered.
+        if not convert_result or not isinstance(result, BaseModel) or isinstance(result, InputRequiredResult):
             return result
         structured, text = compact_json(result)
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+        content: list[ContentBlock] = [TextContent(type="text", text=text), *resource_links(result)]
+        return CallToolResult(content=content, structured_content=structured)
 
 
 def make_tool(fn: Callable[..., Any], *, title: str, annotations: ToolAnnotations) -> HelpdeskTool:

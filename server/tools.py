@@ -3,11 +3,13 @@ happen in `select_tools`, derived from those annotations rather than kept in a s
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from mcp.server.mcpserver import Elicit, ElicitationResult, Resolve
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -25,6 +27,8 @@ from helpdesk_mcp.adapters.model import (
 )
 
 from . import views
+from .backends import Backends
+from .confirm import SendConfirmation, ask_before_sending, ensure_confirmed, quoted
 from .files import read_upload
 from .state import AppContext, state_of
 from .toolkit import HelpdeskTool, make_tool
@@ -106,7 +110,11 @@ async def search_tickets(
         updated_after=updated_after,
         updated_before=updated_before,
     )
-    page = await state_of(ctx).backends.search(search, backend=backend, limit=limit, cursor=cursor)
+    state = state_of(ctx)
+    page = await state.backends.search(
+        search, backend=backend, limit=limit, cursor=cursor, progress=ctx.report_progress
+    )
+    state.recent.saw(t.ref for t in page.tickets)
     return views.SearchResult(tickets=page.tickets, next_cursor=page.next_cursor, notes=page.notes)
 
 
@@ -120,11 +128,13 @@ async def get_ticket(
     """Read one ticket with its thread, oldest message first: customer messages, agent replies,
     internal notes and system events. Quoted mail history is trimmed and long bodies are cut, each with
     a note saying how to read the message whole."""
-    adapter, record = await state_of(ctx).backends.read_ticket(ticket)
+    state = state_of(ctx)
+    adapter, record = await state.backends.read_ticket(ticket)
     if message is not None and all(m.id != message for m in record.messages):
         raise NotFoundError(
             f"Ticket {record.ref} has no message {message!r}; read it without `message` first."
         )
+    state.recent.saw([record.ref])
     return views.present_ticket(
         record, downloadable=adapter.capabilities.attachment_download, message_id=message
     )
@@ -145,9 +155,18 @@ async def create_ticket(
         list[AttachmentInput] | None,
         Field(max_length=10, description="Files to attach to the first message."),
     ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="A string unique to this ticket, such as a UUID. Calling again with the same key "
+            "and arguments returns the first ticket instead of opening a second.",
+        ),
+    ] = None,
 ) -> views.CreatedTicket:
-    """Open a new ticket on behalf of a customer and return its ref. Not idempotent: calling it twice
-    opens two tickets."""
+    """Open a new ticket on behalf of a customer and return its ref. Calling it twice opens two tickets,
+    unless both calls carry the same `idempotency_key`."""
     state = state_of(ctx)
     adapter = state.backends.get(backend) if backend else _only_backend(state.backends.all())
     if not adapter.capabilities.create:
@@ -169,23 +188,24 @@ async def create_ticket(
         tags=tuple(tags or ()),
         attachments=files,
     )
-    record = await state.backends.call(adapter, "opening the ticket", lambda: adapter.create_ticket(new))
+
+    async def open_ticket() -> Ticket:
+        return await state.backends.call(
+            adapter, "opening the ticket", lambda: adapter.create_ticket(new), write=True
+        )
+
+    if idempotency_key is None:
+        record = await open_ticket()
+    else:
+        record = await state.idempotency.once(idempotency_key, _fingerprint(adapter.name, new), open_ticket)
+    state.recent.saw([record.ref])
     return views.created(record, downloadable=adapter.capabilities.attachment_download)
 
 
-async def reply_ticket(
-    ctx: AppContext,
-    ticket: TicketRef,
-    body: Annotated[Text, Field(max_length=65536, description="The message, in plain text.")],
-    internal: Annotated[
-        bool,
-        Field(description="true: an internal note only agents see; false: a reply the customer receives."),
-    ] = False,
-    status: Annotated[Status | None, Field(description="Set the ticket to this status as well.")] = None,
-) -> views.PostedMessage:
-    """Reply to the customer (the default; they receive it) or leave an internal note, and optionally
-    set the status. Not idempotent: calling it twice sends two messages."""
-    backends = state_of(ctx).backends
+def _reply_target(
+    backends: Backends, ticket: str, *, internal: bool, status: Status | None
+) -> tuple[Adapter, str]:
+    """The backend and id a reply goes to, refused before anyone is asked when it cannot take it."""
     adapter, ticket_id = backends.resolve(ticket)
     capabilities = adapter.capabilities
     if internal and not capabilities.internal_notes:
@@ -202,10 +222,91 @@ async def reply_ticket(
             f"Backend {adapter.name!r} ({adapter.type}) cannot change the status with a reply; "
             "send the reply without status."
         )
+    return adapter, ticket_id
+
+
+async def _confirm_reply(
+    ctx: AppContext, ticket: str, body: str, internal: bool, status: Status | None
+) -> Elicit[SendConfirmation] | SendConfirmation:
+    adapter, ticket_id = _reply_target(state_of(ctx).backends, ticket, internal=internal, status=status)
+    if internal:
+        return SendConfirmation()
+    then = f"\n\nThe ticket will then be set to {status}." if status else ""
+    return ask_before_sending(
+        ctx,
+        f"Send this reply to the customer of ticket {make_ref(adapter.name, ticket_id)}?\n\n"
+        f"{quoted(body)}{then}",
+    )
+
+
+async def reply_ticket(
+    ctx: AppContext,
+    ticket: TicketRef,
+    body: Annotated[Text, Field(max_length=65536, description="The message, in plain text.")],
+    confirmation: Annotated[ElicitationResult[SendConfirmation], Resolve(_confirm_reply)],
+    internal: Annotated[
+        bool,
+        Field(description="true: an internal note only agents see; false: a reply the customer receives."),
+    ] = False,
+    status: Annotated[Status | None, Field(description="Set the ticket to this status as well.")] = None,
+) -> views.PostedMessage:
+    """Reply to the customer (the default; they receive it) or leave an internal note, and optionally
+    set the status. Where the host can ask, the user confirms a reply to the customer first; if they
+    do not, nothing is sent. Not idempotent: calling it twice sends two messages."""
+    state = state_of(ctx)
+    backends = state.backends
+    adapter, ticket_id = _reply_target(backends, ticket, internal=internal, status=status)
+    ref = make_ref(adapter.name, ticket_id)
+    ensure_confirmed(confirmation, f"the reply to {ref}")
     reply = NewReply(body=body, internal=internal, status=status)
-    posted = await backends.call(adapter, "posting the message", lambda: adapter.reply(ticket_id, reply))
-    return views.posted(
-        make_ref(adapter.name, ticket_id), posted, status, downloadable=capabilities.attachment_download
+    posted = await backends.call(
+        adapter, "posting the message", lambda: adapter.reply(ticket_id, reply), write=True
+    )
+    state.recent.saw([ref])
+    return views.posted(ref, posted, status, downloadable=adapter.capabilities.attachment_download)
+
+
+def _attach_target(backends: Backends, ticket: str, *, internal: bool) -> tuple[Adapter, str]:
+    """The backend and id a file goes to, refused before anyone is asked when it cannot take it."""
+    adapter, ticket_id = backends.resolve(ticket)
+    if not adapter.capabilities.attachments:
+        raise UnsupportedError(f"Backend {adapter.name!r} ({adapter.type}) cannot take attachments.")
+    if internal and not adapter.capabilities.internal_notes:
+        raise UnsupportedError(
+            f"Backend {adapter.name!r} ({adapter.type}) has no internal notes; attach with internal=false."
+        )
+    return adapter, ticket_id
+
+
+def _attached_file(
+    ctx: AppContext, filename: str, content_base64: str | None, path: str | None, mime_type: str | None
+) -> FileUpload:
+    allowed = state_of(ctx).settings.allowed_dirs
+    return read_upload(
+        filename, content_base64=content_base64, path=path, mime_type=mime_type, allowed_dirs=allowed
+    )
+
+
+async def _confirm_attachment(
+    ctx: AppContext,
+    ticket: str,
+    filename: str,
+    content_base64: str | None,
+    path: str | None,
+    mime_type: str | None,
+    message: str | None,
+    internal: bool,
+) -> Elicit[SendConfirmation] | SendConfirmation:
+    adapter, ticket_id = _attach_target(state_of(ctx).backends, ticket, internal=internal)
+    if internal:
+        return SendConfirmation()
+    # Read before asking: a file that cannot be sent is refused before anyone is asked about it.
+    upload = _attached_file(ctx, filename, content_base64, path, mime_type)
+    words = f"\n\nWith this message:\n\n{quoted(message.strip())}" if message and message.strip() else ""
+    return ask_before_sending(
+        ctx,
+        f"Send the file {upload.filename} ({len(upload.content):,} bytes) to the customer of ticket "
+        f"{make_ref(adapter.name, ticket_id)}?{words}",
     )
 
 
@@ -213,6 +314,7 @@ async def attach_file(
     ctx: AppContext,
     ticket: TicketRef,
     filename: Annotated[str, Field(min_length=1, max_length=255, description="Name the helpdesk shows.")],
+    confirmation: Annotated[ElicitationResult[SendConfirmation], Resolve(_confirm_attachment)],
     content_base64: Base64 = None,
     path: LocalPath = None,
     mime_type: Annotated[str | None, Field(description="Default: guessed from the filename.")] = None,
@@ -224,28 +326,19 @@ async def attach_file(
     ] = False,
 ) -> views.PostedMessage:
     """Attach a file to a ticket, in a message that carries it (customer-visible unless internal).
-    Not idempotent: calling it twice attaches the file twice."""
-    backends = state_of(ctx).backends
-    adapter, ticket_id = backends.resolve(ticket)
-    capabilities = adapter.capabilities
-    if not capabilities.attachments:
-        raise UnsupportedError(f"Backend {adapter.name!r} ({adapter.type}) cannot take attachments.")
-    if internal and not capabilities.internal_notes:
-        raise UnsupportedError(
-            f"Backend {adapter.name!r} ({adapter.type}) has no internal notes; attach with internal=false."
-        )
-    upload = read_upload(
-        filename,
-        content_base64=content_base64,
-        path=path,
-        mime_type=mime_type,
-        allowed_dirs=state_of(ctx).settings.allowed_dirs,
-    )
+    Where the host can ask, the user confirms a file for the customer first; if they do not, nothing
+    is sent. Not idempotent: calling it twice attaches the file twice."""
+    state = state_of(ctx)
+    adapter, ticket_id = _attach_target(state.backends, ticket, internal=internal)
+    ref = make_ref(adapter.name, ticket_id)
+    upload = _attached_file(ctx, filename, content_base64, path, mime_type)
+    ensure_confirmed(confirmation, f"the file {upload.filename} for {ref}")
     reply = NewReply(body=(message or "").strip(), internal=internal, attachments=(upload,))
-    posted = await backends.call(adapter, "attaching the file", lambda: adapter.reply(ticket_id, reply))
-    return views.posted(
-        make_ref(adapter.name, ticket_id), posted, None, downloadable=capabilities.attachment_download
+    posted = await state.backends.call(
+        adapter, "attaching the file", lambda: adapter.reply(ticket_id, reply), write=True
     )
+    state.recent.saw([ref])
+    return views.posted(ref, posted, None, downloadable=adapter.capabilities.attachment_download)
 
 
 def _only_backend(adapters: list[Adapter]) -> Adapter:
@@ -256,16 +349,8 @@ def _only_backend(adapters: list[Adapter]) -> Adapter:
 
 
 def _uploads(ctx: AppContext, attachments: list[AttachmentInput] | None) -> tuple[FileUpload, ...]:
-    allowed = state_of(ctx).settings.allowed_dirs
     return tuple(
-        read_upload(
-            a.filename,
-            content_base64=a.content_base64,
-            path=a.path,
-            mime_type=a.mime_type,
-            allowed_dirs=allowed,
-        )
-        for a in attachments or ()
+        _attached_file(ctx, a.filename, a.content_base64, a.path, a.mime_type) for a in attachments or ()
     )
 
 
@@ -308,3 +393,10 @@ def select_tools(*, read_only: bool, allowed: frozenset[str] | None) -> list[Hel
         for spec in TOOLS
         if (spec.read_only or not read_only) and (allowed is None or spec.name in allowed)
     ]
+
+
+def _fingerprint(backend: str, new: NewTicket) -> dict[str, Any]:
+    """What makes two creates the same request, with files by digest rather than by their bytes."""
+    fields = new.model_dump(exclude={"attachments"})
+    files = [(f.filename, f.mime_type, hashlib.sha256(f.content).hexdigest()) for f in new.attachments]
+    return {"backend": backend, **fields, "attachments": files}

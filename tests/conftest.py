@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mcp import Client
+from mcp_types import ElicitRequestParams, ElicitResult
 
 from helpdesk_mcp.server.app import build_server
 from helpdesk_mcp.server.config import Settings, load_settings
@@ -48,6 +54,20 @@ async def connect(settings: Settings, mode: str) -> AsyncIterator[Client]:
         yield client
 
 
+class Human:
+    """Answers the host's confirmation forms the way a person would, and remembers each question."""
+
+    def __init__(self, action: str = "accept", send: bool = True) -> None:
+        self.action = action
+        self.send = send
+        self.questions: list[str] = []
+
+    async def __call__(self, context: Any, params: ElicitRequestParams) -> ElicitResult:
+        self.questions.append(params.message)
+        content = {"send": self.send} if self.action == "accept" else None
+        return ElicitResult(action=self.action, content=content)  # type: ignore[arg-type]
+
+
 def console_script() -> str:
     """The installed `helpdesk-mcp`, next to this interpreter: what a user's MCP host launches."""
     beside = Path(sys.executable).parent / "helpdesk-mcp"
@@ -60,3 +80,50 @@ def console_script() -> str:
 def child_env(tmp_path: Path, **extra: str) -> Mapping[str, str]:
     """Environment for a server subprocess: its own store, and no settings leaked from the developer's."""
     return {"HELPDESK_DB": str(tmp_path / "helpdesk.db"), "PYTHONUNBUFFERED": "1", **extra}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class HttpServer:
+    url: str
+    log: Path
+    """The server's stderr: its JSON-lines log."""
+
+
+@contextmanager
+def serve_http(tmp_path: Path, *flags: str, **env: str) -> Iterator[HttpServer]:
+    """The console script serving streamable HTTP on a free loopback port, until the block ends."""
+    port = free_port()
+    log = tmp_path / f"http-{port}.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [console_script(), "--transport", "http", "--port", str(port), *flags],
+            env={**child_env(tmp_path), **env},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        _wait_for_port(process, port, log)
+        yield HttpServer(f"http://127.0.0.1:{port}/mcp", log)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited: {log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"the server did not listen on port {port} within 30 s: {log.read_text()}")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 from pathlib import Path
 
-from tests.conftest import child_env, console_script
+import pytest
+
+from helpdesk_mcp.server.logs import JsonLinesFormatter
+from tests.conftest import child_env, console_script, free_port
 
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -70,3 +74,68 @@ def test_bad_configuration_fails_with_one_line_per_problem(tmp_path: Path) -> No
     assert len(lines) == 2
     assert any("HELPDESK_TIMEOUT" in line for line in lines)
     assert any("HELPDESK_TOOLS" in line and "nuke" in line for line in lines)
+
+
+def test_check_reports_the_local_helpdesk_in_one_line(tmp_path: Path) -> None:
+    checked = run(tmp_path, "check")
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.splitlines() == ["ok   local (local): listed tickets (none yet)"]
+
+
+def test_check_fails_an_unreachable_backend_without_printing_its_secret(tmp_path: Path) -> None:
+    secret = "usedesk-secret-0123456789"
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    checked = run(
+        tmp_path,
+        "check",
+        HELPDESK_LOCAL="1",
+        USEDESK_API_TOKEN=secret,
+        USEDESK_URL=nowhere,
+        HELPDESK_TIMEOUT="10",
+    )
+    assert checked.returncode == 1
+    failed, passed = checked.stdout.splitlines()
+    assert failed.startswith("FAIL usedesk (usedesk): ") and "Check its URL setting" in failed
+    assert passed.startswith("ok   local (local): ")
+    assert secret not in checked.stdout + checked.stderr
+
+
+def test_check_reaches_a_vendor_and_names_refused_credentials(tmp_path: Path) -> None:
+    fakes = pytest.importorskip("tests.fakes.usedesk")
+    with fakes.make_fake().running() as fake:
+        env = fakes.env_for(fake)
+        good = run(tmp_path, "check", **env)
+        wrong = "wrong-token-0123456789"
+        refused = run(tmp_path, "check", **{**env, "USEDESK_API_TOKEN": wrong})
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert good.stdout.startswith("ok   usedesk (usedesk): ")
+    assert refused.returncode == 1
+    assert refused.stdout.startswith("FAIL usedesk (usedesk): credentials refused: ")
+    assert wrong not in refused.stdout + refused.stderr and env["USEDESK_API_TOKEN"] not in refused.stdout
+
+
+def test_check_refuses_a_broken_configuration_naming_the_setting(tmp_path: Path) -> None:
+    checked = run(tmp_path, "check", HELPDESK_CONFIRM_REPLIES="maybe")
+    assert checked.returncode == 2
+    [line] = checked.stderr.strip().splitlines()
+    assert "HELPDESK_CONFIRM_REPLIES" in line and "maybe" in line
+
+
+def test_logs_are_json_lines_on_stderr_at_the_chosen_level(tmp_path: Path) -> None:
+    quiet = run(tmp_path, "call", "search_tickets")
+    assert quiet.returncode == 0 and quiet.stderr == "", "WARNING, the default, says nothing on success"
+    chatty = run(tmp_path, "call", "search_tickets", "--log-level", "INFO")
+    lines = [json.loads(line) for line in chatty.stderr.splitlines()]
+    assert all({"ts", "level", "logger", "msg"} <= set(line) for line in lines)
+    [request] = [line for line in lines if line.get("method") == "tools/call"]
+    assert (request["target"], request["outcome"], request["level"]) == ("search_tickets", "ok", "INFO")
+    assert json.loads(chatty.stdout) == {"tickets": []}, "stdout keeps only the result"
+
+
+def test_secrets_never_reach_the_log() -> None:
+    formatter = JsonLinesFormatter(['s3cret-tok"en'])
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "sent %s", ('s3cret-tok"en',), None)
+    record.header = 'Bearer s3cret-tok"en'
+    line = formatter.format(record)
+    assert "s3cret" not in line
+    assert json.loads(line)["msg"] == "sent ***" and json.loads(line)["header"] == "Bearer ***"

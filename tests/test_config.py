@@ -117,3 +117,25 @@ def test_a_directory_is_not_a_database(tmp_path: Path) -> None:
         problem
         == f"HELPDESK_DB: {tmp_path} is a directory; give the path of a file, such as {tmp_path}/helpdesk.db"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [("", "auto"), ("auto", "auto"), ("1", "always"), ("yes", "always"), ("0", "never"), ("off", "never")],
+)
+def test_confirmation_of_customer_visible_messages_is_configurable(
+    value: str, mode: str, tmp_path: Path
+) -> None:
+    env = {"HELPDESK_DB": str(tmp_path / "x.db"), "HELPDESK_CONFIRM_REPLIES": value}
+    assert load(env).confirm_replies == mode
+    assert load(env, HELPDESK_CONFIRM_REPLIES="0").confirm_replies == "never", "the flag wins"
+
+
+def test_state_keys_are_long_secrets_named_without_their_value(tmp_path: Path) -> None:
+    short = "too-short-a-key"
+    [problem] = problems({"HELPDESK_DB": str(tmp_path / "x.db"), "HELPDESK_STATE_KEY": short})
+    assert problem.startswith("HELPDESK_STATE_KEY:") and "32 bytes" in problem and short not in problem
+    new, old = "n" * 32, "o" * 40
+    settings = load({"HELPDESK_DB": str(tmp_path / "x.db"), "HELPDESK_STATE_KEY": f"{new}, {old}"})
+    assert [key.get_secret_value() for key in settings.state_keys] == [new, old]
+    assert {new, old} <= set(settings.secrets()), "kept out of logs and reports like every secret"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import socket
+import json
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,43 +13,20 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.conftest import MODES, child_env, console_script
+from tests.conftest import MODES, Human, child_env, console_script, free_port, serve_http
 
 TOKEN = "test-token-0123456789"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # At DEBUG, where the most is logged (request headers included), the token still must not show.
     tmp_path = tmp_path_factory.mktemp("http")
-    port = free_port()
-    process = subprocess.Popen(
-        [console_script(), "--transport", "http", "--port", str(port)],
-        env={**child_env(tmp_path), "HELPDESK_HTTP_TOKEN": TOKEN},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}/mcp"
-    process.terminate()
-    process.wait(timeout=10)
-    if process.stderr:
-        stderr = process.stderr.read().decode()
-        assert TOKEN not in stderr, "the token must never reach the log"
+    with serve_http(tmp_path, "--log-level", "DEBUG", HELPDESK_HTTP_TOKEN=TOKEN) as server:
+        yield server.url
+    log = server.log.read_text()
+    assert TOKEN not in log, "the token must never reach the log"
+    assert [json.loads(line)["level"] for line in log.splitlines()], "the log is JSON lines"
 
 
 def test_requests_without_the_token_are_refused(http_server: str) -> None:
@@ -89,3 +65,43 @@ def test_binding_beyond_loopback_requires_a_token(tmp_path: Path) -> None:
     )
     assert refused.returncode == 2
     assert "HELPDESK_HTTP_TOKEN" in refused.stderr
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", MODES)
+async def test_confirmation_and_progress_over_http(http_server: str, mode: str) -> None:
+    """A desktop host over HTTP: the reply waits for the user's answer, and search shows progress."""
+    human = Human(action="decline")
+    steps: list[float] = []
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        steps.append(done)
+
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        transport = streamable_http_client(http_server, http_client=http)
+        async with Client(transport, mode=mode, elicitation_callback=human) as client:  # type: ignore[arg-type]
+            created = await client.call_tool("create_ticket", {"subject": "Ask me", "body": "first"})
+            ref = created.structured_content["ticket"]  # type: ignore[index]
+            refused = await client.call_tool("reply_ticket", {"ticket": ref, "body": "Hi"})
+            assert refused.is_error and "nothing was sent" in refused.content[0].text  # type: ignore[union-attr]
+            assert len(human.questions) == 1 and ref in human.questions[0]
+            await client.call_tool("search_tickets", {"query": "first"}, progress_callback=progress)
+    assert steps == [0, 1]
+
+
+@pytest.mark.anyio
+async def test_stateless_json_http_asks_where_the_protocol_lets_it(tmp_path: Path) -> None:
+    """Without sessions a 2025-11-25 server cannot ask the host anything: under the default `auto`
+    the reply goes unasked; 2026-07-28 carries the question in the result, so it is asked."""
+    human = Human(action="decline")
+    with serve_http(tmp_path, "--stateless", "--json-response") as server:
+        sent = {}
+        for mode in MODES:
+            async with Client(server.url, mode=mode, elicitation_callback=human) as client:  # type: ignore[arg-type]
+                created = await client.call_tool("create_ticket", {"subject": mode, "body": "x"})
+                ref = created.structured_content["ticket"]  # type: ignore[index]
+                sent[mode] = not (
+                    await client.call_tool("reply_ticket", {"ticket": ref, "body": "Hi"})
+                ).is_error
+    assert sent == {"legacy": True, "auto": False}
+    assert len(human.questions) == 1

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.conftest import MODES, child_env, console_script
+from tests.conftest import MODES, Human, child_env, console_script
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +28,8 @@ def ok(result: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_agent_session_over_stdio(tmp_path: Path, mode: str) -> None:
-    async with Client(params(tmp_path), mode=mode) as client:
+    human = Human()  # the host shows each customer-visible message to the user, who says yes
+    async with Client(params(tmp_path), mode=mode, elicitation_callback=human) as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
         assert tools == {"search_tickets", "get_ticket", "create_ticket", "reply_ticket", "attach_file"}
 
@@ -78,6 +79,7 @@ async def test_agent_session_over_stdio(tmp_path: Path, mode: str) -> None:
 
         ticket = ok(await client.call_tool("get_ticket", {"ticket": ref}))
         assert ticket["status"] == "solved"
+        assert len(human.questions) == 3, "two replies and a file for the customer; the note unasked"
         kinds = [m["kind"] for m in ticket["messages"]]
         assert kinds[:4] == ["customer", "agent", "internal_note", "agent"]
         assert "system" in kinds

@@ -1,0 +1,145 @@
+"""The MCP Inspector's CLI, a client we did not write, drives the whole surface over stdio and HTTP.
+
+Each call is a fresh Inspector process, in one protocol era: `legacy` (2025-11-25, with
+`initialize`) or `modern` (2026-07-28). HTTP is served as a desktop host meets it: sessions, event
+streams and a bearer token. (The stateless, JSON-only deployment meets a third-party client in
+test_conformance_suite.py.)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpdesk_mcp.server.tools import TOOL_NAMES
+from tests.clients.conftest import NodeTools
+from tests.conftest import console_script, serve_http
+
+TOKEN = "inspector-token-0123456789"
+RECEIPT = b"EUR 49, paid twice"
+ROOT = Path(__file__).parent.parent.parent
+
+
+@pytest.fixture(scope="module")
+def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_http(tmp_path_factory.mktemp("http"), HELPDESK_HTTP_TOKEN=TOKEN) as server:
+        yield server.url
+
+
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_the_inspector_lists_and_calls_everything(
+    node_tools: NodeTools, http_url: str, tmp_path: Path, transport: str, era: str
+) -> None:
+    if transport == "stdio":
+        target: tuple[str, ...] = (console_script(), "-e", f"HELPDESK_DB={tmp_path / 'helpdesk.db'}")
+    else:
+        target = (http_url, "--header", f"Authorization: Bearer {TOKEN}")
+
+    def inspect(method: str, *args: str, expect_exit: int = 0) -> dict[str, Any]:
+        printed = node_tools.inspect(
+            *target, "--protocol-era", era, "--method", method, *args, expect_exit=expect_exit
+        )
+        result: dict[str, Any] = printed["result"]
+        return result
+
+    def call(tool: str, arguments: dict[str, Any], expect_exit: int = 0) -> dict[str, Any]:
+        return inspect(
+            "tools/call",
+            "--tool-name",
+            tool,
+            "--tool-args-json",
+            json.dumps(arguments),
+            expect_exit=expect_exit,
+        )
+
+    receipt = {"filename": "receipt.txt", "content_base64": base64.b64encode(RECEIPT).decode()}
+    # Each call is a new Inspector process (and, over stdio, a new server): calls that do not
+    # depend on each other run side by side.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        # --strict makes the Inspector fail on tool schemas that strict hosts would reject.
+        listed = pool.submit(inspect, "tools/list", "--strict")
+        created = call(
+            "create_ticket", {"subject": "Charged twice", "body": "Order 1042.", "attachments": [receipt]}
+        )
+        ref = created["structuredContent"]["ticket"]
+        backend, _, ticket_id = ref.partition(":")
+        ticket_uri = f"helpdesk://{backend}/tickets/{ticket_id}"
+        text, ticket_link, file_link = created["content"]
+        # The Inspector declares no elicitation, so the public reply goes out unasked (auto, the default).
+        replied = pool.submit(
+            call, "reply_ticket", {"ticket": ref, "body": "Refund issued.", "status": "solved"}
+        )
+        noted = pool.submit(call, "attach_file", {"ticket": ref, "internal": True, **receipt})
+        found = pool.submit(call, "search_tickets", {"query": "Order 1042"})
+        # A tool error is a result the Inspector shows, and exits 5 on.
+        failed = pool.submit(call, "get_ticket", {"ticket": f"{backend}:424242"}, expect_exit=5)
+        blob = pool.submit(inspect, "resources/read", "--uri", file_link["uri"])
+        resources = pool.submit(inspect, "resources/list")
+        templates = pool.submit(inspect, "resources/templates/list")
+        prompts = pool.submit(inspect, "prompts/list")
+        triage = pool.submit(
+            inspect, "prompts/get", "--prompt-name", "triage_ticket", "--prompt-args", f"ticket={ref}"
+        )
+        replied.result()
+        ticket = pool.submit(inspect, "resources/read", "--uri", ticket_uri)
+
+    tools = listed.result()["tools"]
+    assert {tool["name"] for tool in tools} == set(TOOL_NAMES)
+    assert all(tool["title"] and tool["annotations"] and tool["outputSchema"] for tool in tools)
+
+    assert json.loads(text["text"]) == created["structuredContent"]
+    assert (ticket_link["type"], ticket_link["name"], ticket_link["uri"]) == (
+        "resource_link",
+        ref,
+        ticket_uri,
+    )
+    assert (file_link["type"], file_link["name"]) == ("resource_link", "receipt.txt")
+    [content] = blob.result()["contents"]
+    assert base64.b64decode(content["blob"]) == RECEIPT
+
+    assert replied.result()["structuredContent"]["kind"] == "agent"
+    assert noted.result()["structuredContent"]["kind"] == "internal_note"
+    assert ref in [t["ref"] for t in found.result()["structuredContent"]["tickets"]]
+    error = failed.result()
+    assert error["isError"] is True and "424242" in error["content"][0]["text"]
+
+    assert "helpdesk://backends" in [r["uri"] for r in resources.result()["resources"]]
+    assert len(templates.result()["resourceTemplates"]) == 2
+    [shown] = ticket.result()["contents"]
+    assert json.loads(shown["text"])["status"] == "solved"
+    assert {p["name"] for p in prompts.result()["prompts"]} == {"triage_ticket", "draft_reply"}
+    assert triage.result()["messages"][0]["content"]["resource"]["uri"] == ticket_uri
+
+
+def test_the_inspector_cannot_connect_without_the_token(node_tools: NodeTools, http_url: str) -> None:
+    refused = node_tools.inspect(http_url, "--stored-auth-only", "--method", "tools/list", expect_exit=3)
+    assert refused["error"]["code"] == "auth_required"
+
+
+@pytest.mark.parametrize(
+    ("example", "host_shape"),
+    [
+        ("mcp.json.example", "mcpServers"),
+        ("examples/cursor.mcp.json", "mcpServers"),
+        ("examples/vscode.mcp.json", "servers"),
+    ],
+)
+def test_the_local_example_configurations_start_the_server(
+    node_tools: NodeTools, tmp_path: Path, example: str, host_shape: str
+) -> None:
+    """The local entry of each host's example, as that host would launch it (the paths made real)."""
+    entry = json.loads((ROOT / example).read_text())[host_shape]["helpdesk"]
+    entry.pop("type", None)  # VS Code's transport marker; the Inspector's file format has none
+    entry["command"] = console_script()
+    entry["env"]["HELPDESK_DB"] = str(tmp_path / "helpdesk.db")
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"helpdesk": entry}}))
+    listed = node_tools.inspect("--config", str(config), "--server", "helpdesk", "--method", "tools/list")
+    assert {tool["name"] for tool in listed["result"]["tools"]} == set(TOOL_NAMES)
