@@ -136,6 +136,20 @@ class FileUpload(_Model):
     content: bytes
 
 
+SEARCH_FILTERS: tuple[str, ...] = (
+    "query",
+    "status",
+    "assignee",
+    "requester",
+    "tags",
+    "created_after",
+    "created_before",
+    "updated_after",
+    "updated_before",
+)
+"""Every `search_tickets` filter, as `Capabilities.search_filters` names them."""
+
+
 class SearchQuery(_Model):
     """Filters of a ticket search; `None` or empty means "do not filter on this"."""
 
@@ -148,6 +162,19 @@ class SearchQuery(_Model):
     created_before: UtcDateTime | None = None
     updated_after: UtcDateTime | None = None
     updated_before: UtcDateTime | None = None
+
+    def in_time_range(self, created_at: datetime | None, updated_at: datetime | None) -> bool:
+        """Whether a ticket with these times passes the date filters; a missing time passes no bound."""
+        bounds = (
+            (created_at, self.created_after, self.created_before),
+            (updated_at, self.updated_after, self.updated_before),
+        )
+        for moment, after, before in bounds:
+            if (after or before) and moment is None:
+                return False
+            if moment is not None and ((after and moment < after) or (before and moment >= before)):
+                return False
+        return True
 
     def used_filters(self) -> list[str]:
         """Names of the `search_tickets` parameters this query sets (for capability checks)."""

@@ -13,6 +13,7 @@ import anyio
 from ..base import Adapter
 from ..errors import InvalidInputError
 from ..model import (
+    SEARCH_FILTERS,
     AttachmentContent,
     Capabilities,
     Message,
@@ -87,17 +88,7 @@ class LocalAdapter(Adapter):
     capabilities = Capabilities(
         search=True,
         full_text_search=True,
-        search_filters=(
-            "query",
-            "status",
-            "assignee",
-            "requester",
-            "tags",
-            "created_after",
-            "created_before",
-            "updated_after",
-            "updated_before",
-        ),
+        search_filters=SEARCH_FILTERS,
         create=True,
         reply=True,
         internal_notes=True,

@@ -60,17 +60,8 @@ def matches(ticket: Ticket, query: SearchQuery, *, requester_applied: bool) -> b
         person = ticket.requester
         if person is None or not _matches_person(query.requester, person.name, person.email):
             return False
-    created = ticket.created_at or _OLDEST
-    updated = ticket.updated_at or created
-    bounds = (
-        (query.created_after, created, True),
-        (query.created_before, created, False),
-        (query.updated_after, updated, True),
-        (query.updated_before, updated, False),
-    )
-    for bound, value, is_lower in bounds:
-        if bound is not None and (value < bound if is_lower else value >= bound):
-            return False
+    if not query.in_time_range(ticket.created_at, ticket.updated_at or ticket.created_at):
+        return False
     if query.text:
         haystack = "\n".join([ticket.subject, *(m.body for m in ticket.messages)]).casefold()
         return all(word in haystack for word in query.text.casefold().split())

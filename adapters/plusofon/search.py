@@ -48,16 +48,7 @@ def matches(ticket: TicketSummary, query: SearchQuery) -> bool:
         return False
     if query.requester and not _is_requester(ticket, query.requester):
         return False
-    bounds = (
-        (ticket.created_at, query.created_after, query.created_before),
-        (ticket.updated_at, query.updated_after, query.updated_before),
-    )
-    for value, after, before in bounds:
-        if (after or before) and value is None:
-            return False
-        if value is not None and ((after and value < after) or (before and value >= before)):
-            return False
-    return True
+    return query.in_time_range(ticket.created_at, ticket.updated_at)
 
 
 def encode_cursor(at: Position) -> str:

@@ -37,6 +37,7 @@ from ..errors import (
 )
 from ..http import VendorClient
 from ..model import (
+    SEARCH_FILTERS,
     AttachmentContent,
     Capabilities,
     FileUpload,
@@ -102,17 +103,7 @@ class ThuliumAdapter(Adapter):
         self.capabilities = Capabilities(
             search=True,
             full_text_search=True,
-            search_filters=(
-                "query",
-                "status",
-                "assignee",
-                "requester",
-                "tags",
-                "created_after",
-                "created_before",
-                "updated_after",
-                "updated_before",
-            ),
+            search_filters=SEARCH_FILTERS,
             create=can_create,
             reply=can_reply,
             internal_notes=False,

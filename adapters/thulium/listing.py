@@ -119,15 +119,8 @@ class Matcher:
             return False
         if self._tags and not self._tags <= {tag.casefold() for tag in summary.tags}:
             return False
-        bounds = (
-            (summary.created_at, q.created_after, q.created_before),
-            (summary.updated_at, q.updated_after, q.updated_before),
-        )
-        for moment, low, high in bounds:
-            if (low or high) and moment is None:
-                return False
-            if moment is not None and ((low and moment < low) or (high and moment >= high)):
-                return False
+        if not q.in_time_range(summary.created_at, summary.updated_at):
+            return False
         return not self._words or _contains_all(_haystack(raw), self._words)
 
 

@@ -29,6 +29,7 @@ from ..errors import (
 )
 from ..http import VendorClient
 from ..model import (
+    SEARCH_FILTERS,
     AttachmentContent,
     Capabilities,
     FileUpload,
@@ -64,17 +65,7 @@ class UsedeskAdapter(Adapter):
     capabilities = Capabilities(
         search=True,
         full_text_search=False,
-        search_filters=(
-            "query",
-            "status",
-            "assignee",
-            "requester",
-            "tags",
-            "created_after",
-            "created_before",
-            "updated_after",
-            "updated_before",
-        ),
+        search_filters=SEARCH_FILTERS,
         create=True,
         reply=True,
         internal_notes=True,
