@@ -105,3 +105,33 @@ async def test_stateless_json_http_asks_where_the_protocol_lets_it(tmp_path: Pat
                 ).is_error
     assert sent == {"legacy": True, "auto": False}
     assert len(human.questions) == 1
+
+
+def test_a_foreign_host_header_is_refused_as_dns_rebinding(http_server: str) -> None:
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+    response = httpx.post(
+        http_server,
+        json=initialize,
+        headers={
+            "Authorization": f"Bearer {TOKEN}",
+            "Host": "attacker.example:8000",
+            "Accept": "application/json, text/event-stream",
+        },
+    )
+    assert response.status_code in {400, 403, 421}
+    assert "host" in response.text.lower()
+
+
+def test_an_oversized_request_body_is_refused(http_server: str) -> None:
+    too_big = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"padding": "x" * (5 * 1024 * 1024)},
+    }
+    response = httpx.post(
+        http_server,
+        json=too_big,
+        headers={"Authorization": f"Bearer {TOKEN}", "Accept": "application/json, text/event-stream"},
+    )
+    assert response.status_code == 413
