@@ -1,125 +1,93 @@
-"""Benchmarks: what a result costs a model in bytes, and how fast the local helpdesk answers.
+"""Benchmarks: the model's context and the user's waiting, each against what a user would otherwise use.
 
-Run: `.venv/bin/python bench/run.py` (about ten seconds). Everything is measured side by side in one
-run on one machine, and reported as ratios next to the raw numbers, since absolute times on shared
-machines are noise. Results go to stdout as a Markdown table; bench/README.md keeps the last ones.
+Run from the repository root: `.venv/bin/python bench/run.py` (a few minutes; `--only tokens,startup`
+runs some sections, `--write` also rewrites the results in bench/README.md). Every measurement is
+side by side with its baseline in the same run on the same machine, reported with the ratio, since
+absolute times on shared machines are noise. Sections:
+
+1. tokens   get_ticket text vs the vendor's raw JSON, every seeded ticket of every vendor fake
+2. startup  process start to the tools/list answer over stdio vs a bare MCPServer with one tool
+3. overhead get_ticket through MCP vs a plain httpx request to the same fake vendor
+4. bulk     paging 1,000 tickets, 100 a page, 50 ms per vendor request: vs the latency floor
+5. load     streamable HTTP, 50 concurrent clients: throughput, errors, peak and drifting memory
+6. local    result sizes and tool latency of the local helpdesk (the earlier benchmark)
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import tempfile
+import re
+import sys
 import time
-from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import anyio
-import pydantic_core
-from mcp import Client
-from pydantic import BaseModel
 
-from helpdesk_mcp.adapters.local import LocalAdapter
-from helpdesk_mcp.adapters.model import NewReply, NewTicket, Ticket
-from helpdesk_mcp.server.app import build_server
-from helpdesk_mcp.server.config import load_settings
-from helpdesk_mcp.server.tools import TOOL_NAMES
-from helpdesk_mcp.server.views import SearchResult
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench` and `tests.fakes` by name
 
-WORDS = [
-    "refund",
-    "invoice",
-    "printer",
-    "login",
-    "password",
-    "vpn",
-    "outage",
-    "delivery",
-    "courier",
-    "damaged",
-    "upgrade",
-    "plan",
-]
+from bench import bulk, load, local, overhead, startup, tokens
+from bench.common import SUMMARY_HEADER, Section, git_revision, machine
+
+SECTIONS = {
+    "tokens": tokens.run,
+    "startup": startup.run,
+    "overhead": overhead.run,
+    "bulk": bulk.run,
+    "load": load.run,
+    "local": local.run,
+}
+README = Path(__file__).resolve().parent / "README.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 
-async def seed(path: Path, tickets: int) -> None:
-    adapter = LocalAdapter("local", path)
-    for number in range(tickets):
-        word = WORDS[number % len(WORDS)]
-        created = await adapter.create_ticket(
-            NewTicket(
-                subject=f"Customer {number} asks about {word}",
-                body=f"Hello, I have a question about my {word}. " * 8,
-                requester_email=f"customer{number % 400}@example.com",
-                tags=(word,),
-            )
-        )
-        if number % 3 == 0:
-            ticket_id = created.ref.partition(":")[2]
-            await adapter.reply(
-                ticket_id, NewReply(body=f"Thanks, we are looking into the {word}.", status="open")
-            )
-    await adapter.aclose()
+def report(sections: list[Section], seconds: float, command: str) -> str:
+    summary = "\n".join(row.markdown() for section in sections for row in section.rows)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [
+        f"Run {when} at commit {git_revision()} (with the working tree's changes) by `{command}`, "
+        f"{seconds:.0f} s in all.",
+        f"Machine: {machine()}.",
+        "### Summary\n\n" + SUMMARY_HEADER + "\n" + summary,
+        *(section.markdown() for section in sections),
+    ]
+    return "\n\n".join(parts)
 
 
-async def timed(repeat: int, call: Callable[[], Awaitable[Any]]) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
+def write_readme(text: str) -> None:
+    readme = README.read_text(encoding="utf-8")
+    if BEGIN not in readme or END not in readme:
+        readme = readme.rstrip() + f"\n\n{BEGIN}\n{END}\n"
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    README.write_text(pattern.sub(lambda _: f"{BEGIN}\n{text}\n{END}", readme), encoding="utf-8")
 
 
-async def main(tickets: int, repeat: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.db"
-        started = time.perf_counter()
-        await seed(db, tickets)
-        seeding = time.perf_counter() - started
-        settings = load_settings({"HELPDESK_DB": str(db)}, known_tools=TOOL_NAMES)
-        async with Client(build_server(settings), mode="legacy") as client:  # type: ignore[arg-type]
-            search = await client.call_tool("search_tickets", {"limit": 20})
-            ref = search.structured_content["tickets"][0]["ref"]  # type: ignore[index]
-            ticket = await client.call_tool("get_ticket", {"ticket": ref})
-
-            print(f"## Output size ({tickets} tickets)\n")
-            print("| result | served (compact) | SDK default (all fields, indented) | ratio |")
-            print("|---|---|---|---|")
-            shapes: tuple[tuple[str, Any, type[BaseModel]], ...] = (
-                ("search_tickets, 20 hits", search, SearchResult),
-                ("get_ticket", ticket, Ticket),
-            )
-            for label, result, model in shapes:
-                served = len(result.content[0].text.encode())
-                # What the SDK would send for the same model by default: every field, indent=2.
-                shown = model.model_validate(result.structured_content)
-                default = len(pydantic_core.to_json(shown, indent=2))
-                print(f"| {label} | {served:,} B | {default:,} B | {served / default:.2f} |")
-
-            print(f"\n## Latency, in-process MCP client, median of {repeat} ({tickets} tickets)\n")
-            cases: list[tuple[str, dict[str, Any]]] = [
-                ("search_tickets, no filter", {"limit": 20}),
-                ("search_tickets, full text", {"query": "refund", "limit": 20}),
-                (
-                    "search_tickets, text + status + tag",
-                    {"query": "invoice", "status": ["open"], "tags": ["invoice"]},
-                ),
-            ]
-            baseline = await timed(repeat, lambda: client.call_tool("get_ticket", {"ticket": ref}))
-            print("| call | median | vs get_ticket |")
-            print("|---|---|---|")
-            print(f"| get_ticket | {baseline:.2f} ms | 1.00 |")
-            for label, arguments in cases:
-                median = await timed(repeat, lambda a=arguments: client.call_tool("search_tickets", a))  # type: ignore[misc]
-                print(f"| {label} | {median:.2f} ms | {median / baseline:.2f} |")
-        print(f"\nSeeding {tickets} tickets through the adapter took {seeding:.1f} s.")
+async def main(only: list[str], quick: bool, write: bool, command: str) -> None:
+    started = time.perf_counter()
+    sections = []
+    for name in only:
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        began = time.perf_counter()
+        sections.append(await SECTIONS[name](quick))
+        print(f"[bench] {name} done in {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
+    text = report(sections, time.perf_counter() - started, command)
+    print(text)
+    if write:
+        write_readme(text)
+        print(f"[bench] results written to {README}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tickets", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=30)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections (default: all)")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
+    parser.add_argument("--write", action="store_true", help="also rewrite the results in bench/README.md")
     options = parser.parse_args()
-    anyio.run(main, options.tickets, options.repeat)
+    chosen = [name.strip() for name in options.only.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; sections: {', '.join(SECTIONS)}")
+    command = "bench/run.py " + " ".join(sys.argv[1:])
+    anyio.run(main, chosen, options.quick, options.write, command.strip())
