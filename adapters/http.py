@@ -93,16 +93,29 @@ class VendorClient:
         self._backoff = backoff or Backoff()
         self._limiter = anyio.CapacityLimiter(settings.max_concurrency)
         self._throttle = Throttle(settings.requests_per_second)
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/",
-            headers={"User-Agent": USER_AGENT, **(headers or {})},
-            auth=auth,
-            timeout=httpx.Timeout(
-                settings.read_timeout, connect=settings.connect_timeout, pool=settings.read_timeout
-            ),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._base_url = base_url.rstrip("/") + "/"
+        self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        self._auth = auth
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """Built at the first request: its TLS context costs start-up time a server may never need."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=self._base_url,
+                headers=self._headers,
+                auth=self._auth,
+                timeout=httpx.Timeout(
+                    self._settings.read_timeout,
+                    connect=self._settings.connect_timeout,
+                    pool=self._settings.read_timeout,
+                ),
+                transport=self._transport,
+                follow_redirects=False,
+            )
+        return self._client
 
     async def read(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A request that changes nothing: retried after transient faults."""
@@ -178,13 +191,14 @@ class VendorClient:
             raise UnavailableError(f"{said}; it may be failing or behind a proxy. Try again later.") from None
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def _send(self, method: str, path: str, kwargs: dict[str, Any]) -> httpx.Response:
         async with self._limiter:
             await self._throttle.wait()
             started = time.monotonic()
-            response = await self._client.request(method, path.lstrip("/"), **kwargs)
+            response = await self.client.request(method, path.lstrip("/"), **kwargs)
             log.debug(
                 "%s %s %s -> %s in %.0f ms",
                 self.backend,

@@ -60,22 +60,7 @@ def running_fake(vendor: str, **options: Any) -> Iterator[tuple[Any, ModuleType]
         extra.setdefault("rate_limit", 10**9)
         extra.setdefault("query_limit", 10**9)
     with module.make_fake(**extra).running() as fake:
-        nodelay(fake)
         yield fake, module
-
-
-def nodelay(fake: Any) -> None:
-    """Answer without Nagle's algorithm, as any real web server does.
-
-    The harness writes an answer's headers and body in two sends; with Nagle on, the body waits for
-    the client's delayed ACK of the headers, about 40 ms on Linux, and every request to a fake then
-    takes 40 ms whatever either side does. That is an artefact of the fake, not of a vendor, and it
-    would drown what the benchmarks measure; the proposed one-line fix to tests/fakes/harness.py is
-    `disable_nagle_algorithm = True` on its request handler, which this sets on the running fake.
-    """
-    server = getattr(fake, "_server", None)
-    if server is not None:
-        server.RequestHandlerClass.disable_nagle_algorithm = True
 
 
 def seeded_ids(fake: Any) -> list[str]:

@@ -56,59 +56,13 @@ def compact(shape: Shape) -> str:
 
 # -- proposed changes to server/views.py, simulated on the structured result ----------------------------
 
-_NOTE = re.compile(
-    r"\n\[… (?P<what>.*?); get_ticket with ticket=.*? and message=(?P<id>'[^']*') .*\]\Z", re.S
-)
-
-
-def drop_requester_author(shape: Shape) -> Shape:
-    """A customer message by the ticket's requester names no author (it reads as the requester's)."""
-    requester = shape.get("requester")
-    messages = [
-        {k: v for k, v in m.items() if k != "author"}
-        if m.get("kind") == "customer" and requester is not None and m.get("author") == requester
-        else m
-        for m in shape.get("messages", [])
-    ]
-    return {**shape, "messages": messages}
-
-
-def people_once(shape: Shape) -> Shape:
-    """Each person with an id is written in full once (requester, assignee, or first message they
-    wrote); later messages name them by id alone."""
-    known = {
-        p["id"] for p in (shape.get("requester"), shape.get("assignee")) if p and "id" in p and len(p) > 1
-    }
-    messages = []
-    for m in shape.get("messages", []):
-        author = m.get("author")
-        if author and "id" in author:
-            if author["id"] in known:
-                m = {**m, "author": {"id": author["id"]}}
-            else:
-                known.add(author["id"])
-        messages.append(m)
-    return {**shape, "messages": messages}
-
-
-def short_note(shape: Shape) -> Shape:
-    """The continuation note in a dozen tokens: `[… what; get_ticket message='id' reads it whole]`."""
-    messages = []
-    for m in shape.get("messages", []):
-        body = m.get("body", "")
-        found = _NOTE.search(body)
-        if found:
-            tail = f"\n[… {found['what']}; get_ticket message={found['id']} reads it whole]"
-            body = body[: found.start()] + tail
-        messages.append({**m, "body": body} if "body" in m else m)
-    return {**shape, "messages": messages}
+_NOTE = re.compile(r"\n\[… (?P<what>.*?); get_ticket message=(?P<id>'[^']*') reads it whole\]\Z", re.S)
 
 
 def cut_at(limit: int) -> Callable[[Shape], Shape]:
     """Thread bodies cut at `limit` characters instead of 2,000, with the same continuation."""
 
     def cut(shape: Shape) -> Shape:
-        ref = shape["ref"]
         messages = []
         for m in shape.get("messages", []):
             body = m.get("body", "")
@@ -128,34 +82,16 @@ def cut_at(limit: int) -> Callable[[Shape], Shape]:
             if more:
                 what.insert(0, f"{more:,} more characters")
             if what:
-                text += (
-                    f"\n[… {' and '.join(what)}; get_ticket with ticket={ref!r} and message={m['id']!r} "
-                    "returns this message whole]"
-                )
+                text += f"\n[… {' and '.join(what)}; get_ticket message={m['id']!r} reads it whole]"
             messages.append({**m, "body": text} if "body" in m else m)
         return {**shape, "messages": messages}
 
     return cut
 
 
-def chain(*steps: Callable[[Shape], Shape]) -> Callable[[Shape], Shape]:
-    def apply(shape: Shape) -> Shape:
-        for step in steps:
-            shape = step(shape)
-        return shape
-
-    return apply
-
-
 PROPOSALS: dict[str, Callable[[Shape], Shape]] = {
-    "A: no author on the requester's own messages": drop_requester_author,
-    "B: shorter continuation note": short_note,
-    "C: thread bodies cut at 1,000 characters": cut_at(1000),
-    "D: each person in full once, then by id": people_once,
-    "A+B": chain(drop_requester_author, short_note),
-    "A+B+D": chain(drop_requester_author, people_once, short_note),
-    "A+B+C+D": chain(drop_requester_author, people_once, cut_at(1000), short_note),
-    "A+B+D, cut at 600": chain(drop_requester_author, people_once, cut_at(600), short_note),
+    "thread bodies cut at 1,000 characters": cut_at(1000),
+    "thread bodies cut at 600 characters": cut_at(600),
 }
 
 

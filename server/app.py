@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import RequestStateSecurity
 
@@ -33,12 +34,18 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         backends = Backends.from_settings(settings)
-        await backends.start()
         state = AppState(settings=settings, backends=backends)
         running.append(state)
         log.info("Serving backends: %s", ", ".join(backends.names), extra={"backends": backends.names})
         try:
-            yield state
+            # Adapters that must ask their vendor what it can do (osTicket's extension) do so while
+            # the host lists tools; the first call or capability read waits for them.
+            async with anyio.create_task_group() as preparing:
+                backends.start_soon(preparing)
+                try:
+                    yield state
+                finally:
+                    preparing.cancel_scope.cancel()
         finally:
             running.remove(state)
             await backends.aclose()

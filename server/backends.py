@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import anyio
+from anyio.abc import TaskGroup
 
 from helpdesk_mcp.adapters.base import Adapter
 from helpdesk_mcp.adapters.errors import (
@@ -51,15 +52,28 @@ class Backends:
     def __init__(self, adapters: Sequence[Adapter], timeout: float) -> None:
         self._adapters = {adapter.name: adapter for adapter in adapters}
         self._timeout = timeout
+        self._preparing: anyio.Event | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Backends:
         adapters = [BACKEND_TYPES[b.type].build(b.name, b.settings) for b in settings.backends]
         return cls(adapters, settings.timeout)
 
+    def start_soon(self, group: TaskGroup) -> None:
+        """Prepare the adapters in the background, so that the server answers its host at once;
+        `ready()` waits for it, and every operation and capability read goes through `ready()`."""
+        self._preparing = anyio.Event()
+        group.start_soon(self._start, self._preparing)
+
     async def start(self) -> None:
         """Let every adapter learn what it can do before the first request reads its capabilities."""
+        await self._start(anyio.Event())
 
+    async def ready(self) -> None:
+        if self._preparing is not None:
+            await self._preparing.wait()
+
+    async def _start(self, done: anyio.Event) -> None:
         async def start_one(adapter: Adapter) -> None:
             try:
                 with anyio.fail_after(self._timeout):
@@ -69,9 +83,12 @@ class Backends:
                     "Backend %r could not be prepared at start; it will try at first use", adapter.name
                 )
 
-        async with anyio.create_task_group() as group:
-            for adapter in self._adapters.values():
-                group.start_soon(start_one, adapter)
+        try:
+            async with anyio.create_task_group() as group:
+                for adapter in self._adapters.values():
+                    group.start_soon(start_one, adapter)
+        finally:
+            done.set()
 
     @property
     def names(self) -> list[str]:
@@ -116,6 +133,7 @@ class Backends:
 
         Writes are never retried here: whether a timed-out write reached the helpdesk is unknown.
         """
+        await self.ready()
         try:
             with anyio.fail_after(self._timeout):
                 return await operation()

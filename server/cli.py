@@ -18,13 +18,9 @@ from typing import Any, NoReturn
 import anyio
 
 from helpdesk_mcp.adapters.errors import HelpdeskError
-from helpdesk_mcp.adapters.local import load_demo
-from helpdesk_mcp.adapters.registry import LocalSettings
 
 from . import __version__
-from .check import check_backends
 from .config import ConfigError, Settings, load_settings
-from .http import is_loopback, serve_http
 from .logs import configure_logging
 from .tools import TOOL_NAMES
 
@@ -146,7 +142,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    # Each command imports what only it needs, so a host starting the server waits for less.
     from .app import build_server
+    from .http import is_loopback, serve_http
 
     server = build_server(settings)
     if args.transport == "stdio":
@@ -197,6 +195,8 @@ async def _call(settings: Settings, tool: str, arguments: dict[str, Any]) -> int
 
 
 async def _check(settings: Settings) -> int:
+    from .check import check_backends
+
     outcomes = await check_backends(settings)
     secrets = settings.secrets()
     for outcome in outcomes:
@@ -205,6 +205,9 @@ async def _check(settings: Settings) -> int:
 
 
 def _demo(settings: Settings) -> int:
+    from helpdesk_mcp.adapters.local import load_demo
+    from helpdesk_mcp.adapters.registry import LocalSettings
+
     local = next((b for b in settings.backends if isinstance(b.settings, LocalSettings)), None)
     if local is None:
         _fail("no local backend is configured; set HELPDESK_LOCAL=1 or unset the vendor settings.")

@@ -50,10 +50,11 @@ def register(server: MCPServer[AppState], live: Callable[[], AppState | None]) -
         description="Each backend's name (the prefix of its ticket refs), type, and what it can do.",
         mime_type="application/json",
     )
-    def list_backends() -> str:
+    async def list_backends() -> str:
         state = live()
         if state is None:
             raise ResourceError("The server is not running its backends yet; try again in a moment.")
+        await state.backends.ready()
         return backends_document(state.backends)
 
     @server.resource(
@@ -78,6 +79,7 @@ def register(server: MCPServer[AppState], live: Callable[[], AppState | None]) -
     )
     async def attachment_resource(backend: str, ticket_id: str, attachment_id: str, ctx: AppContext) -> bytes:
         backends = state_of(ctx).backends
+        await backends.ready()
         with _as_resource_errors():
             adapter, vendor_id = backends.resolve(make_ref(backend, ticket_id))
             if not adapter.capabilities.attachment_download:

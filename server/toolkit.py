@@ -26,6 +26,8 @@ from .views import compact_json
 
 class HelpdeskTool(Tool):
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        # Tools check capabilities before they call a backend: wait until every adapter knows its own.
+        await context.request_context.lifespan_context.backends.ready()
         try:
             result = await super().run(arguments, context, convert_result=False)
         except ToolError as exc:

@@ -127,7 +127,8 @@ async def get_ticket(
 ) -> Ticket:
     """Read one ticket with its thread, oldest message first: customer messages, agent replies,
     internal notes and system events. Quoted mail history is trimmed and long bodies are cut, each with
-    a note saying how to read the message whole."""
+    a note saying how to read the message whole. The requester's own messages carry no author, and a
+    person already named in the ticket appears by id alone."""
     state = state_of(ctx)
     adapter, record = await state.backends.read_ticket(ticket)
     if message is not None and all(m.id != message for m in record.messages):

@@ -117,7 +117,25 @@ def present_ticket(ticket: Ticket, *, downloadable: bool, message_id: str | None
             for m in ticket.messages
             if m.id == message_id
         ]
-    return ticket.model_copy(update={"messages": messages})
+    return ticket.model_copy(update={"messages": _people_once(ticket, messages)})
+
+
+def _people_once(ticket: Ticket, messages: list[Message]) -> list[Message]:
+    """Each person written out once: the requester's own messages name no author, and an author
+    already named (as requester, assignee or in an earlier message) is named by id alone."""
+    named = {p.id for p in (ticket.requester, ticket.assignee) if p and p.id and (p.name or p.email)}
+    shown = []
+    for message in messages:
+        author = message.author
+        if author is not None and message.kind == "customer" and author == ticket.requester:
+            message = message.model_copy(update={"author": None})
+        elif author is not None and author.id is not None:
+            if author.id in named:
+                message = message.model_copy(update={"author": Person(id=author.id)})
+            else:
+                named.add(author.id)
+        shown.append(message)
+    return shown
 
 
 def _in_thread(ref: str, message: Message, downloadable: bool) -> Message:
@@ -131,10 +149,7 @@ def _in_thread(ref: str, message: Message, downloadable: bool) -> Message:
         omitted.insert(0, f"{len(body) - MAX_BODY_CHARS:,} more characters")
         body = body[:MAX_BODY_CHARS]
     if omitted:
-        body += (
-            f"\n[… {' and '.join(omitted)}; get_ticket with ticket={ref!r} and message={message.id!r} "
-            "returns this message whole]"
-        )
+        body += f"\n[… {' and '.join(omitted)}; get_ticket message={message.id!r} reads it whole]"
     return _whole(ref, message, downloadable, body)
 
 

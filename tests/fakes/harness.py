@@ -184,6 +184,9 @@ class FakeVendor:
 
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two sends; with Nagle's algorithm the body would wait ~40 ms
+            # for the client's delayed ACK, an artefact no real web server has.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the test output is for the tests."""
