@@ -217,6 +217,8 @@ class Backends:
             for name, exc in failures.items()
         )
 
+        # A stable sort on time alone keeps each backend's own order among equal times, so what is taken
+        # from each backend is a prefix of its page and its cursor resumes right after it.
         merged = sorted(
             ((name, hit) for name, page in pages.items() for hit in page.hits),
             key=lambda item: _recency(item[1].ticket),
@@ -252,8 +254,8 @@ def _unsearchable(adapter: Adapter, query: SearchQuery) -> str | None:
     return None
 
 
-def _recency(ticket: TicketSummary) -> tuple[datetime, str]:
-    return (ticket.updated_at or ticket.created_at or _OLDEST, ticket.ref)
+def _recency(ticket: TicketSummary) -> datetime:
+    return ticket.updated_at or ticket.created_at or _OLDEST
 
 
 def _advance(

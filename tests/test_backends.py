@@ -152,6 +152,19 @@ async def test_merged_search_interleaves_by_update_time_and_pages_without_loss()
         assert await everything(backends, limit=limit) == expected, f"limit {limit}"
 
 
+async def test_tickets_updated_at_the_same_moment_page_in_each_backends_order() -> None:
+    # Vendors keep times to the second or the minute: many tickets share one, and each backend's
+    # own order among them is what its cursor follows.
+    a, b = Scripted("a", 6), Scripted("b", 3)
+    for scripted in (a, b):
+        scripted.tickets = [t.model_copy(update={"updated_at": NOW}) for t in scripted.tickets]
+    backends = Backends([a, b], timeout=5)
+    for limit in (1, 2, 4, 9):
+        found = await everything(backends, limit=limit)
+        assert sorted(found) == sorted(t.ref for t in a.tickets + b.tickets), f"limit {limit}"
+        assert [r for r in found if r.startswith("a:")] == [t.ref for t in a.tickets], f"limit {limit}"
+
+
 async def test_a_failing_backend_is_left_out_with_a_note() -> None:
     good, bad = Scripted("good", 3), Scripted("bad", 3)
     bad.failure = UnavailableError("Backend 'bad' answered 503.")
