@@ -54,6 +54,7 @@ from ..model import (
 from ..text import to_plain_text
 from .attachments import AttachmentNames
 from .listing import Matcher, decode_cursor, encode_cursor, native_params, ordered
+from .recent import RecentValues
 from .settings import ThuliumSettings
 from .statuses import Catalogue, CatalogueEntry, StatusMap, parse_catalogue
 from .wire import MissingRecordError, Reader, attachment_ids, error_reader, ident, text, vendor_minute
@@ -63,6 +64,8 @@ PAGE = 100
 MIN_PAGE = 20
 """The fewest tickets asked for per call, so that a crowded minute takes few calls to read whole."""
 CATALOGUE_TTL = 300.0
+# Tags seen in a list call this recently stand for the ticket's own: an agent reads what it just found.
+TAGS_FRESH_FOR = 60.0
 """Seconds the account's statuses are trusted before they are read again (admins add statuses)."""
 LOOKBACK = timedelta(minutes=5)
 """How far before a lost create to look for the ticket it may have opened (clocks differ)."""
@@ -97,6 +100,8 @@ class ThuliumAdapter(Adapter):
             transport=transport,
         )
         self._catalogue: tuple[float, Catalogue] | None = None
+        # A ticket's tags come only with the list call; one just listed spares get_ticket a second request.
+        self._tags_seen: RecentValues[list[Any]] = RecentValues(TAGS_FRESH_FOR)
         self._catalogue_lock = anyio.Lock()
         can_create = settings.mailbox is not None
         can_reply = settings.agent_login is not None
@@ -139,9 +144,11 @@ class ThuliumAdapter(Adapter):
         return SearchPage(hits=hits, more=False)
 
     async def get_ticket(self, ticket_id: str) -> Ticket:
-        raw = await self._fetch(self._number(ticket_id))
+        number = self._number(ticket_id)
+        raw = await self._fetch(number)
         if "tags" not in raw:
-            raw["tags"] = await self._listed_tags(raw)
+            listed = self._tags_seen.get(number)
+            raw["tags"] = listed if listed is not None else await self._listed_tags(raw)
         return self._reader.ticket(raw)
 
     async def download_attachment(self, ticket_id: str, attachment_id: str) -> AttachmentContent:
@@ -270,7 +277,11 @@ class ThuliumAdapter(Adapter):
                 f"Thulium (backend {self.name!r}) listed tickets in a shape its API does not document; "
                 "try again later."
             )
-        return [item for item in result if isinstance(item, dict)]
+        items = [item for item in result if isinstance(item, dict)]
+        for item in items:
+            if isinstance(item.get("tags"), list) and ident(item.get("ticket_id")):
+                self._tags_seen.put(text(item["ticket_id"]), list(item["tags"]))
+        return items
 
     async def _fetch(self, number: str) -> dict[str, Any]:
         try:

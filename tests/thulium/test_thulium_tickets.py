@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from helpdesk_mcp.adapters.errors import InvalidInputError, NotFoundError, UnsupportedError
-from helpdesk_mcp.adapters.model import FileUpload, NewReply, NewTicket
+from helpdesk_mcp.adapters.model import FileUpload, NewReply, NewTicket, SearchQuery
 from helpdesk_mcp.adapters.thulium.adapter import ThuliumAdapter
 from tests.fakes.thulium import SOLVED, WAITING, FakeThulium, make_fake
 from tests.thulium.conftest import MakeAdapter, settings_for
@@ -62,6 +62,19 @@ async def test_tags_come_from_the_list_call_since_the_single_ticket_call_has_non
     assert single.query == {"include_custom_fields": ["true"]}
     [listing] = fake.received("GET", r"^/api/tickets$")
     assert listing.query["message_id"] == [str(fake.tickets[fake.showcase_id].messages[0].id)]
+
+
+async def test_a_ticket_just_listed_is_read_in_one_request(
+    fake: FakeThulium, adapter: ThuliumAdapter
+) -> None:
+    page = await adapter.search(SearchQuery(), limit=5)
+    listed = page.hits[2].ticket
+    before = len(fake.received("GET"))
+
+    ticket = await adapter.get_ticket(number(listed.ref))
+
+    assert ticket.tags == listed.tags
+    assert [r.path for r in fake.received("GET")[before:]] == [f"/api/tickets/{number(listed.ref)}"]
 
 
 async def test_times_follow_the_configured_time_zone(make_adapter: MakeAdapter) -> None:
