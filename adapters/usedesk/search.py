@@ -259,9 +259,10 @@ def _page(
 ) -> SearchPage:
     """The hits in the order the server shows them, each with the position just after it.
 
-    The server orders tickets updated in the same second by ref and resumes from the cursor of the
-    last hit it showed, so a hit's position covers exactly the hits before it in that order, besides
-    the tickets passed over at that second and those the search had already passed when it began.
+    Hits updated in the same second are shown by ref. The server takes a prefix of them and resumes
+    from the cursor of the last one it showed, so a hit's position covers exactly the hits before it
+    in that order, besides the tickets passed over at that second and those the search had already
+    passed when it began; the ones after it are found again on the next page.
     """
     ordered = sorted(hits, key=lambda hit: (hit[0].updated_at, hit[0].ref), reverse=True)
     page = []
