@@ -130,7 +130,7 @@ class VendorClient:
                 await self._pause(attempt, None)
                 continue
             if response.status_code in RETRYABLE_STATUSES and not last:
-                wait = self._retry_after(response)
+                wait = retry_after(response)
                 if wait is not None and wait > self._settings.retry_after_cap:
                     break
                 await self._pause(attempt, wait)
@@ -228,7 +228,7 @@ class VendorClient:
         if status == 404:
             return NotFoundError(f"{said}: not found.")
         if status == 429:
-            wait = self._retry_after(response)
+            wait = retry_after(response)
             later = f"in {wait:g} s" if wait is not None else "later"
             return RateLimitedError(f"{said}: too many requests; try again {later}.", retry_after=wait)
         if 400 <= status < 500:
@@ -238,21 +238,23 @@ class VendorClient:
     def _unreachable(self, exc: httpx.TransportError) -> UnavailableError:
         return UnavailableError(f"{self._who()} could not be reached ({_describe(exc)}); try again later.")
 
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        value = response.headers.get("retry-after")
-        if value is None:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
-
     def _who(self) -> str:
         return f"{self.vendor} (backend {self.backend!r})"
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """The wait a `Retry-After` header asks for, in seconds (given as seconds or as an HTTP date)."""
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 def _describe(exc: httpx.TransportError) -> str:

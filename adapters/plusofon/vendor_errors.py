@@ -23,7 +23,7 @@ from ..errors import (
     RateLimitedError,
     UnavailableError,
 )
-from ..http import ReadError
+from ..http import ReadError, retry_after
 
 _NOT_FOUND = re.compile(r"not\s*found|не\s+найден", re.IGNORECASE)
 _NO_ACCESS = re.compile(
@@ -54,10 +54,9 @@ def error_reader(backend: str) -> ReadError:
                 "token, and its Client code."
             )
         if code == 429:
-            wait = response.headers.get("retry-after", "").strip()
             return RateLimitedError(
                 f"{who} asked to slow down ({said}); try again in a minute.",
-                retry_after=float(wait) if wait.isdigit() else None,
+                retry_after=retry_after(response),
             )
         if 400 <= code < 500:
             return InvalidInputError(f"{who} refused the request: {said}.")

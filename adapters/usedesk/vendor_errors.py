@@ -24,6 +24,7 @@ from ..errors import (
     RateLimitedError,
     UnavailableError,
 )
+from ..http import retry_after
 
 _AUTH_WORDS = ("token", "unauthori", "forbidden", "access denied", "доступ", "токен")
 _MISSING_WORDS = ("not found", "не найден", "does not exist", "doesn't exist", "не существует")
@@ -65,7 +66,7 @@ def classify(backend: str, said: str, code: Any, response: httpx.Response) -> He
     if kind == 404:
         return NotFoundError(f"{who} says: {said}.")
     if kind == 429:
-        wait = _retry_after(response)
+        wait = retry_after(response)
         later = f"in {wait:g} s" if wait is not None else "in a minute"
         return RateLimitedError(f"{who} asked to slow down ({said}); try again {later}.", retry_after=wait)
     if kind >= 500:
@@ -107,11 +108,3 @@ def _vendor_text(value: Any, secret: str) -> str:
 def _http_like(code: Any) -> int | None:
     text = str(code).strip() if isinstance(code, int | str) and not isinstance(code, bool) else ""
     return int(text) if re.fullmatch(r"[1-5][0-9]{2}", text) else None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

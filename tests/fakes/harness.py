@@ -10,15 +10,18 @@ import email.parser
 import email.policy
 import json
 import re
+import shutil
 import socket
 import struct
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -156,6 +159,7 @@ class FakeVendor:
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._config_dir: Path | None = None
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         self._routes.append((method, re.compile(pattern + r"\Z"), handler))
@@ -227,6 +231,17 @@ class FakeVendor:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self._config_dir is not None:
+            shutil.rmtree(self._config_dir, ignore_errors=True)
+            self._config_dir = None
+
+    def config_file(self, text: str) -> Path:
+        """A file that lives as long as the fake runs (for a TOML configuration pointing at it)."""
+        if self._config_dir is None:
+            self._config_dir = Path(tempfile.mkdtemp(prefix=f"fake-{self.vendor}-"))
+        path = self._config_dir / "helpdesk.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
 
     @contextmanager
     def running(self) -> Iterator[FakeVendor]:

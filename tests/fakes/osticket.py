@@ -40,11 +40,8 @@ import contextlib
 import json
 import random
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -179,7 +176,6 @@ class OsticketFake(FakeVendor):
         self._rng = random.Random(seed)
         self._last_write = BASE
         self._entry_ids = 0
-        self._config_dir: Path | None = None
         _Seeder(self, self._rng).seed(tickets)
 
         self.route("POST", rf"{API}/tickets\.json", self._create)
@@ -188,20 +184,6 @@ class OsticketFake(FakeVendor):
             self.route("GET", rf"{API}/tickets/staffTickets", self._staff_tickets)
             self.route("GET", rf"{API}/tickets/clientTickets", self._client_tickets)
             self.route("POST", rf"{API}/tickets/reply\.json", self._reply)
-
-    def stop(self) -> None:
-        super().stop()
-        if self._config_dir is not None:
-            shutil.rmtree(self._config_dir, ignore_errors=True)
-            self._config_dir = None
-
-    def config_file(self, text: str) -> Path:
-        """A file that lives as long as the fake runs (for a TOML configuration pointing at it)."""
-        if self._config_dir is None:
-            self._config_dir = Path(tempfile.mkdtemp(prefix="fake-osticket-"))
-        path = self._config_dir / "helpdesk.toml"
-        path.write_text(text, encoding="utf-8")
-        return path
 
     # -- state ------------------------------------------------------------------------------------
 

@@ -30,12 +30,9 @@ import base64
 import json
 import random
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -143,7 +140,6 @@ class FakeThulium(FakeVendor):
         """Attachments of messages, by the id messages list them with."""
         self.temporary: dict[str, StoredFile] = {}
         self._next_message = 500_001
-        self._config_dir: Path | None = None
         self.after_list: Callable[[], None] | None = None
         """Something that happens in the account right after the next list call is answered."""
         _Seeder(self).seed(tickets)
@@ -184,20 +180,6 @@ class FakeThulium(FakeVendor):
         if not request.path.startswith("/api/"):  # the web application, not the API
             return text_response("<html><body><h1>404</h1></body></html>", 404, "text/html; charset=utf-8")
         return self._error(request, ApiError(404, 100404, "Resource not found.", "Nie znaleziono zasobu."))
-
-    def stop(self) -> None:
-        super().stop()
-        if self._config_dir is not None:
-            shutil.rmtree(self._config_dir, ignore_errors=True)
-            self._config_dir = None
-
-    def config_file(self, text: str) -> Path:
-        """A file that lives as long as the fake runs (for a TOML configuration pointing at it)."""
-        if self._config_dir is None:
-            self._config_dir = Path(tempfile.mkdtemp(prefix="fake-thulium-"))
-        path = self._config_dir / "helpdesk.toml"
-        path.write_text(text, encoding="utf-8")
-        return path
 
     # -- state helpers for the seeder and handlers ------------------------------------------------
 
