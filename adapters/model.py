@@ -65,6 +65,19 @@ class Attachment(_Model):
     )
 
 
+class NotStored(_Model):
+    """Part of a write that the helpdesk did not keep as sent, so that nobody takes it as delivered."""
+
+    field: str = Field(
+        description="What was sent: `subject`, `body`, `attachments` or an optional field's name."
+    )
+    name: str | None = Field(default=None, description="The file's name, for an attachment.")
+    reason: str = Field(description="Why, in the helpdesk's words where it gave any.")
+    stored: str | None = Field(
+        default=None, description="What the helpdesk kept instead, where it kept something."
+    )
+
+
 class Message(_Model):
     id: str
     kind: MessageKind
@@ -76,6 +89,9 @@ class Message(_Model):
     )
     created_at: UtcDateTime | None = None
     attachments: list[Attachment] = Field(default_factory=list)
+    not_stored: list[NotStored] = Field(
+        default_factory=list, description="On a write's result only: what the write sent that was not kept."
+    )
 
 
 class TicketSummary(_Model):
@@ -97,6 +113,9 @@ class TicketSummary(_Model):
 class Ticket(TicketSummary):
     messages: list[Message] = Field(default_factory=list, description="The thread, oldest first.")
     custom_fields: dict[str, str] = Field(default_factory=dict)
+    not_stored: list[NotStored] = Field(
+        default_factory=list, description="On a create's result only: what it sent that was not kept."
+    )
 
 
 class Capabilities(_Model):

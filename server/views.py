@@ -18,6 +18,7 @@ from helpdesk_mcp.adapters.model import (
     Capabilities,
     Message,
     MessageKind,
+    NotStored,
     Person,
     Status,
     Ticket,
@@ -49,6 +50,10 @@ class CreatedTicket(BaseModel):
     status: Status
     created_at: UtcDateTime | None = None
     attachments: list[Attachment] = Field(default_factory=list)
+    not_stored: list[NotStored] = Field(
+        default_factory=list,
+        description="What was sent but not kept as sent, and why: check before relying on it.",
+    )
 
 
 class PostedMessage(BaseModel):
@@ -57,6 +62,10 @@ class PostedMessage(BaseModel):
     kind: MessageKind
     status: Status | None = Field(default=None, description="The ticket's status, when this call set it.")
     attachments: list[Attachment] = Field(default_factory=list)
+    not_stored: list[NotStored] = Field(
+        default_factory=list,
+        description="What was sent but not kept as sent, and why: check before relying on it.",
+    )
 
 
 class BackendInfo(BaseModel):
@@ -167,6 +176,20 @@ def _clean_names(attachments: list[Attachment]) -> list[Attachment]:
     return [a.model_copy(update={"filename": clean_line(a.filename)}) for a in attachments]
 
 
+def _not_stored(items: list[NotStored]) -> list[NotStored]:
+    """Names and stored text come from people and the helpdesk: shown as clean text like the rest."""
+    return [
+        item.model_copy(
+            update={
+                "name": _line(item.name),
+                "reason": clean_line(item.reason),
+                "stored": None if item.stored is None else clean_text(item.stored),
+            }
+        )
+        for item in items
+    ]
+
+
 def _line(value: str | None) -> str | None:
     return None if value is None else clean_line(value)
 
@@ -184,6 +207,7 @@ def created(ticket: Ticket, *, downloadable: bool) -> CreatedTicket:
         status=ticket.status,
         created_at=ticket.created_at,
         attachments=with_uris(ticket.ref, attachments, downloadable),
+        not_stored=_not_stored(ticket.not_stored),
     )
 
 
@@ -194,4 +218,5 @@ def posted(ref: str, message: Message, status: Status | None, *, downloadable: b
         kind=message.kind,
         status=status,
         attachments=with_uris(ref, message.attachments, downloadable),
+        not_stored=_not_stored(message.not_stored),
     )
