@@ -4,12 +4,16 @@
   followed by resource links to the ticket and files the result names.
 - Errors: one sentence a model can act on, for bad arguments and for every backend failure; never a
   stack trace, and never the caller's rejected values echoed back (they may be megabytes of base64).
+- Arguments: closed (`additionalProperties: false` on every object). An unknown argument is refused
+  before anything runs, confirmation questions included: a misspelt `internal` must not become a
+  public reply because the misspelling was ignored.
 - Schemas: self-contained (no `$ref`/`$defs`), so hosts with strict schema converters accept them,
   and without pydantic's generated titles, which every request would otherwise pay for in tokens.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +30,8 @@ from .views import compact_json
 
 class HelpdeskTool(Tool):
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        if (unknown := unknown_argument(arguments, self.parameters)) is not None:
+            raise ToolError(unknown)
         # Tools check capabilities before they call a backend: wait until every adapter knows its own.
         await context.request_context.lifespan_context.backends.ready()
         try:
@@ -48,7 +54,7 @@ class HelpdeskTool(Tool):
 def make_tool(fn: Callable[..., Any], *, title: str, annotations: ToolAnnotations) -> HelpdeskTool:
     tool = HelpdeskTool.from_function(fn, title=title, annotations=annotations)
     assert isinstance(tool, HelpdeskTool)
-    tool.parameters = portable_schema(tool.parameters)
+    tool.parameters = closed_schema(portable_schema(tool.parameters))
     if tool.fn_metadata.output_schema is not None:
         tool.fn_metadata.output_schema = portable_schema(tool.fn_metadata.output_schema)
     return tool
@@ -61,6 +67,54 @@ def describe_invalid_arguments(error: ValidationError) -> str:
         message = item["msg"]
         problems.append(f"{location}: {message[0].lower()}{message[1:]}")
     return f"Invalid arguments ({'; '.join(problems)}); correct them and call again."
+
+
+def unknown_argument(value: Any, schema: dict[str, Any], where: str = "") -> str | None:
+    """A sentence naming the first argument `schema` does not declare, at any depth, or None."""
+    if isinstance(value, list):
+        items = _option(schema, "items")
+        for index, item in enumerate(value):
+            if items is not None and (found := unknown_argument(item, items["items"], f"{where}[{index}]")):
+                return found
+        return None
+    holder = _option(schema, "properties")
+    if not isinstance(value, dict) or holder is None:
+        return None
+    known: dict[str, Any] = holder["properties"]
+    for key, item in value.items():
+        name = f"{where}.{key}" if where else str(key)
+        if key not in known:
+            near = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]!r}?" if near else f"the valid ones are {', '.join(known)}."
+            return f"unknown argument {name!r}; {hint} Nothing was done."
+        if (found := unknown_argument(item, known[key], name)) is not None:
+            return found
+    return None
+
+
+def _option(schema: dict[str, Any], keyword: str) -> dict[str, Any] | None:
+    """`schema`, or its `anyOf` branch, that carries `keyword` (`T | None` wraps T in anyOf)."""
+    for option in [schema, *schema.get("anyOf", [])]:
+        if isinstance(option, dict) and keyword in option:
+            return option
+    return None
+
+
+def closed_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with `additionalProperties: false` on every object that lists its properties."""
+
+    def close(node: Any, *, names: bool = False) -> Any:
+        if isinstance(node, list):
+            return [close(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        closed = {key: close(value, names=key == "properties" and not names) for key, value in node.items()}
+        if not names and isinstance(node.get("properties"), dict):
+            closed["additionalProperties"] = False
+        return closed
+
+    result: dict[str, Any] = close(schema)
+    return result
 
 
 def portable_schema(schema: dict[str, Any]) -> dict[str, Any]:
