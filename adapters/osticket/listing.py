@@ -84,7 +84,7 @@ def page(
     if after is not None:
         found = [t for t in found if position(t) < after]
     summaries = [
-        TicketSummary.model_validate(t.model_dump(exclude={"messages", "custom_fields"})) for t in found
+        TicketSummary.model_validate(t.model_dump(include=set(TicketSummary.model_fields))) for t in found
     ]
     hits = [SearchHit(ticket=s, cursor=encode_cursor(position(s))) for s in summaries[:limit]]
     return SearchPage(hits=hits, more=len(summaries) > limit)
