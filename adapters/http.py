@@ -3,8 +3,9 @@
 Policy that all vendors share lives here once: connection and read timeouts, a bound on concurrent
 requests and on their rate, retries of reads with backoff and jitter that honour `Retry-After`, the
 rule that writes are never retried once they may have reached the vendor, and turning transport
-failures and HTTP statuses into the error taxonomy. A vendor adapter supplies only what is its own:
-base URL, auth, and a `read_error` hook that recognizes the vendor's error bodies.
+failures and HTTP statuses into the error taxonomy, and keeping the backend's credentials out of any
+vendor text that becomes an error. A vendor adapter supplies only what is its own: base URL, auth, and
+a `read_error` hook that recognizes the vendor's error bodies.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .errors import (
     RateLimitedError,
     UnavailableError,
 )
+from .redact import Redactor
 from .settings import HttpSettings
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ class VendorClient:
         self.vendor = vendor
         self._settings = settings
         self._read_error = read_error
+        self._redact = Redactor(settings.credentials())
         self._backoff = backoff or Backoff()
         self._limiter = anyio.CapacityLimiter(settings.max_concurrency)
         self._throttle = Throttle(settings.requests_per_second)
@@ -160,7 +163,7 @@ class VendorClient:
                     f"({_describe(exc)}), so whether it was applied is unknown."
                 ) from None
             if response.status_code >= 500 or response.status_code in {408, 429}:
-                vendor_error = self._read_error(response)
+                vendor_error = self._vendor_error(response)
                 if vendor_error is not None and not isinstance(vendor_error, UnavailableError):
                     raise vendor_error
                 if response.status_code == 429:
@@ -213,12 +216,33 @@ class VendorClient:
         await anyio.sleep(retry_after if retry_after is not None else self._backoff.delay(attempt))
 
     def _checked(self, response: httpx.Response) -> httpx.Response:
-        vendor_error = self._read_error(response)
+        vendor_error = self._vendor_error(response)
         if vendor_error is not None:
             raise vendor_error
         if response.is_success:
             return response
         raise self._status_error(response)
+
+    def _vendor_error(self, response: httpx.Response) -> HelpdeskError | None:
+        """The error the vendor's answer carries, with none of this backend's credentials in its words.
+
+        Vendors echo a token or password back in their error texts. When the body quotes one, the hook
+        reads a copy with each one blanked out, since hooks shorten what they quote and half a secret
+        would no longer be recognized; the message is then redacted as a whole.
+        """
+        vendor_error = self._read_error(response)
+        if vendor_error is None:
+            return None
+        blanked = self._redact.data(response.content)
+        if blanked != response.content:
+            headers = [
+                (k, v) for k, v in response.headers.items() if k not in {"content-encoding", "content-length"}
+            ]
+            copy = httpx.Response(
+                response.status_code, headers=headers, content=blanked, request=response.request
+            )
+            vendor_error = self._read_error(copy) or vendor_error
+        return self._redact.error(vendor_error)
 
     def _status_error(self, response: httpx.Response) -> HelpdeskError:
         status = response.status_code

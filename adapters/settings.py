@@ -9,7 +9,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 
 def _http_url(value: str) -> str:
@@ -49,3 +49,17 @@ class HttpSettings(BaseModel):
     retry_after_cap: float = Field(
         default=30.0, ge=0, description="Longest `Retry-After` honoured; a longer one fails at once."
     )
+
+    def credentials(self) -> list[str]:
+        """The secrets this backend sends, as configured; a vendor adds the forms it derives from them."""
+        return secret_values(self)
+
+
+def secret_values(settings: BaseModel) -> list[str]:
+    """The values of a settings model's secret fields."""
+    return [value.get_secret_value() for _, value in settings if isinstance(value, SecretStr)]
+
+
+def credentials(settings: BaseModel) -> list[str]:
+    """Every credential of one backend's settings, whatever its type, to keep out of text."""
+    return settings.credentials() if isinstance(settings, HttpSettings) else secret_values(settings)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import anyio
 
 from helpdesk_mcp.adapters.errors import HelpdeskError
+from helpdesk_mcp.adapters.redact import redact
 from helpdesk_mcp.adapters.registry import BACKEND_TYPES
 
 from .backends import Backends
 from .config import BackendConfig, Settings
-from .logs import redact
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from helpdesk_mcp.adapters.registry import BACKEND_TYPES
+from helpdesk_mcp.adapters.settings import credentials
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -59,9 +60,10 @@ class Settings:
         """Every secret value configured, so that logs and reports can keep them out."""
         found = [self.http_token] if self.http_token else []
         found += self.state_keys
-        for backend in self.backends:
-            found += [value for _, value in backend.settings if isinstance(value, SecretStr)]
-        return [secret.get_secret_value() for secret in found]
+        return [
+            *(secret.get_secret_value() for secret in found),
+            *(value for backend in self.backends for value in credentials(backend.settings)),
+        ]
 
 
 def load_settings(

@@ -1,8 +1,10 @@
 """Logs on stderr as JSON lines: one object per record, so a log shipper or `jq` reads them as they are.
 
 Every line has `ts` (ISO 8601 UTC), `level`, `logger` and `msg`; fields given with `extra=` follow,
-and `exc` carries a traceback. Values of configured secrets are replaced by `***` wherever they
-appear, since an exception from an HTTP client can quote a URL or a header that holds one.
+and `exc` carries a traceback. Configured secrets are replaced by `***` wherever they appear, in
+every spelling the HTTP layer masks too (adapters/redact.py), since an exception from an HTTP client
+can quote a URL or a header that holds one. httpx's own request lines, whose URLs carry customers'
+e-mail addresses in query strings, are logged only at DEBUG.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
+from helpdesk_mcp.adapters.redact import Redactor
+
 # Attributes every LogRecord has (and uvicorn's ANSI-coloured copy of the message); anything else on
 # a record came from `extra=` and is a field.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
@@ -25,17 +29,14 @@ _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
     "taskName",
     "color_message",
 }
-_SHORTEST_SECRET = 4  # a shorter "secret" would blank out ordinary words and numbers
-REDACTED = "***"
+_CHATTY = ("httpx", "httpcore")
 _requests = logging.getLogger("helpdesk_mcp.requests")
 
 
 class JsonLinesFormatter(logging.Formatter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        plain = list(secrets)
-        # A secret inside a JSON string may have been escaped: redact both spellings.
-        self._secrets = [*plain, *(json.dumps(secret)[1:-1] for secret in plain)]
+        self._redact = Redactor(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -47,21 +48,19 @@ class JsonLinesFormatter(logging.Formatter):
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, ensure_ascii=False, default=str), self._secrets)
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret of at least a few characters replaced by `***`, longest first."""
-    for secret in sorted({s for s in secrets if len(s) >= _SHORTEST_SECRET}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
+        return self._redact(json.dumps(entry, ensure_ascii=False, default=str))
 
 
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
-    """Send every logger's records (the SDK's and uvicorn's too) to stderr as JSON lines at `level`."""
+    """Send every logger's records (the SDK's and uvicorn's too) to stderr as JSON lines at `level`.
+
+    httpx logs each request's full URL at INFO; those lines wait for DEBUG, where their detail is asked for.
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLinesFormatter(secrets))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
 
 
 async def log_requests(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from ..model import Status
+from ..redact import basic_auth
 from ..settings import HttpSettings, HttpUrl, TimeZone
 
 
@@ -20,3 +21,7 @@ class ThuliumSettings(HttpSettings):
     statuses: dict[str, Status] = Field(
         default_factory=dict, description="Status name -> normalized status, over the default mapping."
     )
+
+    def credentials(self) -> list[str]:
+        """The password, and the Basic `Authorization` value it travels in."""
+        return [*super().credentials(), basic_auth(self.user, self.password.get_secret_value())]
