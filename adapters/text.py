@@ -24,9 +24,18 @@ from dataclasses import dataclass, field
 from functools import cache
 from html.parser import HTMLParser
 
-__all__ = ["TRIM_MARKER", "clean_text", "html_to_text", "looks_like_html", "to_plain_text", "trim_quoted"]
+__all__ = [
+    "HIDDEN_MARKER",
+    "TRIM_MARKER",
+    "clean_text",
+    "html_to_text",
+    "looks_like_html",
+    "to_plain_text",
+    "trim_quoted",
+]
 
 TRIM_MARKER = "[quoted text trimmed]"
+HIDDEN_MARKER = "[hidden text removed]"
 
 # ---------------------------------------------------------------------------------------------------
 # HTML to text
@@ -52,6 +61,46 @@ _LINK_SCHEME = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
 # Browsers ignore whitespace and control characters inside an href; so do we before judging the scheme.
 _HREF_JUNK = re.compile(r"[\x00-\x20\x7f]+")
 _MARKED_SECTION = re.compile(r"<!\[[^>]*>")
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_ZERO = re.compile(r"[+-]?(?:0+(?:\.0*)?|\.0+)(?:[a-z]+|%)?")
+_FAR_OFF = re.compile(r"-\d{4,}(?:\.\d*)?(?:px|pt)?")  # a thousand pixels off the page and more
+_ZERO_WHEN_HIDING = ("font-size", "opacity", "width", "height", "max-width", "max-height")
+
+
+def _declarations(style: str) -> dict[str, str]:
+    """An inline `style` as property -> value, lower case, the last declaration of a property winning."""
+    found: dict[str, str] = {}
+    for declaration in _CSS_COMMENT.sub("", style).split(";"):
+        name, colon, value = declaration.partition(":")
+        if colon:
+            value = value.lower().replace("!important", "")
+            found[name.strip().lower()] = " ".join(value.split())
+    return found
+
+
+def _hides(attrs: list[tuple[str, str | None]]) -> bool:
+    """Whether an element's own attributes keep its text from a human's eyes in a mail client.
+
+    Only inline styles and the `hidden` attribute are read; a class hidden by a `<style>` sheet is not.
+    """
+    given = dict(attrs)
+    if "hidden" in given:
+        return True
+    style = _declarations(given.get("style") or "")
+    color = style.get("color")
+    background = style.get("background-color", style.get("background"))
+    return (
+        style.get("display") == "none"
+        or style.get("visibility") in {"hidden", "collapse"}
+        or any(_ZERO.fullmatch(style.get(name, "x")) for name in _ZERO_WHEN_HIDING)
+        or color == "transparent"
+        or (color is not None and color == background)
+        or (
+            style.get("position") in {"absolute", "fixed"}
+            and any(_FAR_OFF.fullmatch(style.get(side, "")) for side in ("left", "top", "text-indent"))
+        )
+        or bool(_FAR_OFF.fullmatch(style.get("text-indent", "")))
+    )
 
 
 @dataclass
@@ -79,6 +128,9 @@ class _TextExtractor(HTMLParser):
         self._pre_depth = 0
         self._pre_fresh = False
         self._skip: list[str] = []
+        self._hidden: list[str] = []
+        """Elements open inside one hidden by its style, outermost first; empty when text is visible."""
+        self._hidden_text = False
         self._lists: list[_List] = []
         self._marker: str | None = None
         self._links: list[_Link] = []
@@ -123,7 +175,17 @@ class _TextExtractor(HTMLParser):
         if self._cur:
             self._flush()
 
+    def _mark_hidden(self) -> None:
+        """Say where hidden text was, once per run of it: the reader learns the sender hid something."""
+        if "".join(self._cur).rstrip().endswith(HIDDEN_MARKER):
+            return
+        self._emit(f"{HIDDEN_MARKER} " if self._ends_with_space() else f" {HIDDEN_MARKER} ")
+
     def text(self) -> str:
+        if self._hidden_text:
+            self._hidden = []
+            self._hidden_text = False
+            self._mark_hidden()
         while self._links:
             self._close_link()
         self._break()
@@ -152,6 +214,10 @@ class _TextExtractor(HTMLParser):
             self._skip.append(tag)
             return
         if self._skip:
+            return
+        if self._hidden or _hides(attrs):
+            if tag not in _VOID:
+                self._hidden.append(tag)
             return
         if tag == "br":
             self._flush()
@@ -207,6 +273,14 @@ class _TextExtractor(HTMLParser):
                 while self._skip.pop() != tag:
                     pass
             return
+        if self._hidden:
+            if tag in self._hidden:
+                while self._hidden.pop() != tag:
+                    pass
+                if not self._hidden and self._hidden_text:
+                    self._hidden_text = False
+                    self._mark_hidden()
+            return
         if tag == "br":  # browsers read a stray </br> as <br>
             self._flush()
         elif tag == "a":
@@ -233,6 +307,9 @@ class _TextExtractor(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self._skip:
+            return
+        if self._hidden:
+            self._hidden_text = self._hidden_text or bool(data.strip())
             return
         if self._pre_depth:
             if self._pre_fresh and data.startswith("\n"):  # HTML drops the newline right after <pre>
@@ -278,7 +355,10 @@ def html_to_text(html: str) -> str:
     Blocks become lines, list items get "- " (or "1. " in ordered lists), links keep their text plus
     " (href)" when the target differs from it (http, https and mailto only), images with alt text become
     "[image: alt]", and blockquote lines are prefixed with "> " so `trim_quoted` can recognize them.
-    Scripts, styles, the head and comments are dropped.
+    Scripts, styles, the head and comments are dropped. Text an inline style hides from a human
+    (display:none, visibility:hidden, zero size or opacity, colour on the same colour, far off the page)
+    is dropped too, and `[hidden text removed]` says where it was: a model must not read what a
+    person reviewing the ticket could not see.
     """
     # A comment left open runs to the end in browsers; the stdlib parser would print it as text instead.
     opened = html.find("<!--", html.rfind("-->") + 1)
