@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import RequestStateSecurity
+from mcp.server.mcpserver.tools import Tool
 
 from . import __version__, resources
 from .backends import Backends
 from .config import Settings
 from .logs import log_requests
+from .permissions import Permissions
 from .state import AppState
 from .tools import select_tools
 
@@ -30,6 +32,8 @@ each backend can do."""
 
 def build_server(settings: Settings) -> MCPServer[AppState]:
     running: list[AppState] = []
+    tools: list[Tool] = list(select_tools(read_only=settings.read_only, allowed=settings.tools))
+    permissions = Permissions(settings, offered=frozenset(tool.name for tool in tools))
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -56,9 +60,9 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        tools=list(select_tools(read_only=settings.read_only, allowed=settings.tools)),
+        tools=tools,
         log_level=settings.log_level,
-        middleware=[log_requests],
+        middleware=[log_requests, permissions.middleware],
         # A 2026-07-28 host answers a confirmation by retrying the call with sealed state; replicas
         # behind one address must share the key, or the retry fails on the one that did not ask.
         request_state_security=(
@@ -67,5 +71,5 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
             else None
         ),
     )
-    resources.register(server, lambda: running[-1] if running else None)
+    resources.register(server, lambda: running[-1] if running else None, permissions)
     return server

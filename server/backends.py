@@ -36,6 +36,7 @@ from .config import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+MAX_ID_LENGTH = 100
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 """Receives (done, total, message), as `Context.report_progress` does; a no-op without a progress token."""
 _OLDEST = datetime.min.replace(tzinfo=UTC)
@@ -46,6 +47,20 @@ class MergedPage:
     tickets: list[TicketSummary]
     next_cursor: str | None
     notes: list[str]
+
+
+def check_id(what: str, value: str) -> str:
+    """`value` as a vendor's id, refused before any adapter sees it when no helpdesk could mean it:
+    too long to be an id, or with control characters (a NUL, a line break)."""
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidInputError(
+            f"{what} is {len(value):,} characters long; ids are at most {MAX_ID_LENGTH}, such as 42."
+        )
+    if not value.isprintable():
+        raise InvalidInputError(
+            f"{what} {value!r} contains a control character; ids are plain text, such as 42."
+        )
+    return value
 
 
 class Backends:
@@ -119,7 +134,7 @@ class Backends:
                 f"Ticket ref {ref!r} names backend {name!r}, which is not configured here; "
                 f"configured backends: {self._listing()}."
             )
-        return adapter, ticket_id.strip()
+        return adapter, check_id("Ticket id", ticket_id.strip())
 
     async def read_ticket(self, ref: str) -> tuple[Adapter, Ticket]:
         """The ticket `ref` names, with the adapter it came from (whose capabilities shape its view)."""

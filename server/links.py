@@ -17,6 +17,7 @@ from helpdesk_mcp.adapters.model import Attachment, Ticket
 from .views import CreatedTicket, PostedMessage
 
 TICKET_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}"
+ATTACHMENT_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}/attachments/{attachment_id}"
 
 
 def ticket_uri(ref: str) -> str:
