@@ -39,16 +39,15 @@ from ..http import VendorClient
 from ..model import (
     AttachmentContent,
     Capabilities,
-    FileUpload,
     Message,
     NewReply,
     NewTicket,
+    NotStored,
     SearchPage,
     SearchQuery,
     Ticket,
     make_ref,
 )
-from ..text import to_plain_text
 from . import listing, wire
 from .names import UploadedNames
 from .settings import OsticketSettings
@@ -287,7 +286,7 @@ class OsticketAdapter(Adapter):
         """The new ticket as osTicket has it, or what we know of it where it cannot be read back."""
         if installed:
             try:
-                return self._named(self._parse(await self._ticket_info(number)), ticket.attachments)
+                return self._as_created(self._parse(await self._ticket_info(number)), ticket)
             except HelpdeskError as exc:
                 log.warning(
                     "osTicket backend %r: created %s but could not read it back: %s", self.name, number, exc
@@ -315,10 +314,13 @@ class OsticketAdapter(Adapter):
         recent = [
             t
             for t in listed
-            if t.subject == ticket.subject.strip()
+            if wire.same_text(t.subject, wire.stored_subject(ticket.subject))
             and t.created_at is not None
             and t.created_at >= sent_at - RECENT
-            and any(m.kind == "customer" and wire.same_text(m.body, ticket.body) for m in t.messages)
+            and any(
+                m.kind == "customer" and wire.same_text(m.body, wire.as_stored(ticket.body))
+                for m in t.messages
+            )
         ]
         if not recent:
             raise OutcomeUnknownError(
@@ -326,7 +328,7 @@ class OsticketAdapter(Adapter):
                 "trying again."
             )
         newest = max(recent, key=lambda t: (t.created_at or sent_at, t.ref))
-        return self._named(newest, ticket.attachments)
+        return self._as_created(newest, ticket)
 
     # -- replying -----------------------------------------------------------------------------------
 
@@ -348,7 +350,7 @@ class OsticketAdapter(Adapter):
         status_id = self._statuses.status_id(reply.status) if reply.status else None
         before = self._parse(await self._ticket_info(ticket_id))
         payload = wire.reply_payload(ticket_id, self._staff_user, reply.body, status_id, reply.attachments)
-        text = to_plain_text(payload["response"], html=True)
+        text = wire.reply_text(reply.body, reply.attachments)
         try:
             response = await self._client.write("POST", REPLY, json=payload)
             posted = wire.succeeded(self._client.json(response))
@@ -368,7 +370,7 @@ class OsticketAdapter(Adapter):
                     f"({exc.message}); do not send it again."
                 ) from None
             after = before
-        message = _new_reply(before, after, text, loose=posted)
+        message = _new_reply(before, after, wire.as_stored(text), loose=posted)
         if message is None and posted:
             raise UnavailableError(
                 f"osTicket said the reply to {ref} was posted, but its thread does not show it yet; read the "
@@ -386,19 +388,41 @@ class OsticketAdapter(Adapter):
                 f"{after.status_label or after.status} instead of {reply.status} (status id {status_id}); "
                 "change it in osTicket's staff panel, and do not send the reply again."
             )
-        return self._names.remember(message, reply.attachments)
+        known = {m.id for m in before.messages}
+        notes = [m for m in after.messages if m.id not in known]
+        message = self._names.remember(message, reply.attachments, wire.refused_files(notes))
+        return message.model_copy(update={"not_stored": [*_text_changes(message, text), *message.not_stored]})
 
-    def _named(self, ticket: Ticket, uploads: tuple[FileUpload, ...]) -> Ticket:
-        """A new ticket with the names of the files its first message carries, as we sent them."""
+    def _as_created(self, ticket: Ticket, sent: NewTicket) -> Ticket:
+        """A new ticket with the names of the files its first message carries, as we sent them, and
+        what osTicket did not store as sent: the subject, the text, the files it refused or dropped."""
+        not_stored = []
+        if ticket.subject != sent.subject.strip():
+            reason = "osTicket decodes HTML entities in subjects, then removes tags and emoji."
+            not_stored.append(NotStored(field="subject", reason=reason, stored=ticket.subject))
         first = next((i for i, m in enumerate(ticket.messages) if m.kind == "customer"), None)
         if first is None:
-            return ticket
+            return ticket.model_copy(update={"not_stored": not_stored})
         messages = list(ticket.messages)
-        messages[first] = self._names.remember(messages[first], uploads)
-        return ticket.model_copy(update={"messages": messages})
+        refused = wire.refused_files(ticket.messages)
+        message = self._names.remember(messages[first], sent.attachments, refused)
+        not_stored += [*_text_changes(message, sent.body), *message.not_stored]
+        messages[first] = message.model_copy(update={"not_stored": []})
+        return ticket.model_copy(update={"messages": messages, "not_stored": not_stored})
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _text_changes(message: Message, sent: str) -> list[NotStored]:
+    """The text as stored, where osTicket changed more than its spacing."""
+    if wire.same_text(message.body, sent):
+        return []
+    if wire.same_text(message.body, wire.as_stored(sent)):
+        reason = "osTicket removes emoji and some symbols (such as ©, ® and «) from messages."
+    else:
+        reason = "osTicket changed the text as it stored it."
+    return [NotStored(field="body", reason=reason, stored=message.body)]
 
 
 def _new_reply(before: Ticket, after: Ticket, text: str, *, loose: bool) -> Message | None:

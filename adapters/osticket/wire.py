@@ -14,6 +14,7 @@ import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,16 @@ KINDS: dict[str, MessageKind] = {"M": "customer", "R": "agent", "N": "internal_n
 SYSTEM_POSTER = "SYSTEM"
 # Ticket numbers are six digits by default, but admins may configure other formats.
 TICKET_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+# What `Format::strip_emoticons` removes from messages and subjects (include/class.format.php, 1.18;
+# read in osTicket's source): emoji, dingbats, clock and keyboard signs, and U+00A9-U+00AE too.
+STRIPPED = re.compile(
+    "[\U0001f300-\U0001f5ff\U0001f600-\U0001f64f\U0001f680-\U0001f6d2\U0001f6e0-\U0001f6ff\U0001f910-\U0001f999"
+    "\U0001f9c0-\U0001f9c2\U0001f9d0-\U0001f9ef\u2702-\u27b0\u00a9-\u00ae\u23e0-\u23ff"
+    "\u2310-\u231f\u2322-\u232f\U001000b6]"
+)
+# The four entities `htmlspecialchars` writes, which a text-format body is stored with.
+_SPECIAL = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"'}
+_SPECIAL_ENTITY = re.compile("|".join(_SPECIAL))
 _MAX_VENDOR_TEXT = 2000
 
 
@@ -105,7 +116,12 @@ def person_name(value: Any) -> str | None:
 
 
 def _email(value: Any) -> str | None:
-    return _text(value.get("address")) if isinstance(value, Mapping) else _text(value)
+    """The bare address: osTicket's `EmailAddress` has `email` (bare) and `address` (`"Name" <bare>`)
+    since 1.11 (include/class.user.php); older answers and plain strings may carry the display form."""
+    if isinstance(value, Mapping):
+        value = value.get("email") or value.get("address")
+    text = _text(value)
+    return (parseaddr(text)[1] or text) if text else None
 
 
 def _assignee(value: Any) -> Person | None:
@@ -149,7 +165,11 @@ def _body(model: Mapping[str, Any]) -> str:
         body, kind = nested.get("body"), kind or nested.get("type")
     if not isinstance(body, str):
         return ""
-    return to_plain_text(body, html={"html": True, "text": False}.get(str(kind).lower()))
+    html = {"html": True, "text": False}.get(str(kind).lower())
+    if html is False:
+        # TextThreadEntryBody::getClean stores text HTML-escaped (Format::htmlchars).
+        body = _SPECIAL_ENTITY.sub(lambda entity: _SPECIAL[entity.group()], body)
+    return to_plain_text(body, html=html)
 
 
 def unnamed_attachments(entry_id: str, count: int) -> list[Attachment]:
@@ -265,14 +285,15 @@ def succeeded(payload: Any) -> bool:
 # ---------------------------------------------------------------------------------------------------
 
 
-def text_data_uri(text: str) -> str:
-    """A message as an RFC 2397 data URI that declares UTF-8.
+def message_data_uri(text: str) -> str:
+    """A message as an RFC 2397 data URI of HTML that declares UTF-8.
 
     Without a charset osTicket transcodes a message from ISO-8859-1 and mangles Cyrillic and Polish; a
     plain string that happens to start with "data:" would be parsed as a URI. Raw text follows the comma:
-    osTicket applies no URL-decoding.
+    osTicket applies no URL-decoding. HTML rather than text: a text body goes through libxml's balancing,
+    which adds a closing tag for anything that looks like an opening one (`<tag>` gains `</tag>`).
     """
-    return f"data:text/plain;charset=utf-8,{text}"
+    return f"data:text/html;charset=utf-8,{as_html(text)}"
 
 
 def file_data_uri(upload: FileUpload) -> str:
@@ -296,7 +317,7 @@ def create_payload(ticket: NewTicket, email: str) -> dict[str, Any]:
         "email": email,
         "name": (ticket.requester_name or "").strip() or email.partition("@")[0],
         "subject": ticket.subject,
-        "message": text_data_uri(ticket.body),
+        "message": message_data_uri(ticket.body),
     }
     if ticket.priority is not None:
         payload["priorityId"] = PRIORITY_IDS[ticket.priority]
@@ -305,12 +326,24 @@ def create_payload(ticket: NewTicket, email: str) -> dict[str, Any]:
     return payload
 
 
-def reply_html(text: str) -> str:
-    """Plain text as the HTML osTicket stores a response as (rich text is on by default)."""
+def as_html(text: str) -> str:
+    """Plain text as HTML that osTicket stores as that text.
+
+    `Format::safe_html` decodes entities once before it cleans tags (include/class.format.php), so an
+    escaped `&lt;tag&gt;` would become a tag and be removed; every `&` is escaped a second time so that
+    the decoding step yields the escaped text, which is kept.
+    """
     escaped = html.escape(text.strip(), quote=False)
     # HTML collapses runs of spaces; all but the last of a run become non-breaking so that they stay.
     escaped = re.sub(r" {2,}", lambda run: "&nbsp;" * (len(run.group()) - 1) + " ", escaped)
+    escaped = escaped.replace("&", "&amp;")
     return escaped.replace("\r\n", "\n").replace("\n", "<br />\n")
+
+
+def reply_text(body: str, uploads: Sequence[FileUpload]) -> str:
+    """The text a reply is sent with: a reply that only carries files still needs text, since osTicket
+    refuses an empty `response`."""
+    return body.strip() or "Attached: " + ", ".join(upload.filename for upload in uploads)
 
 
 def reply_payload(
@@ -318,16 +351,14 @@ def reply_payload(
 ) -> dict[str, Any]:
     """The body of reply.json, with the fields of the vendor's own example that matter.
 
-    `emailreply` e-mails the reply to the customer, as a public reply must; a reply that only carries
-    files still needs text, since osTicket refuses an empty `response`.
+    `emailreply` e-mails the reply to the customer, as a public reply must.
     """
-    text = body.strip() or "Attached: " + ", ".join(upload.filename for upload in uploads)
     payload: dict[str, Any] = {
         "ticketNumber": number,
         "a": "reply",
         "emailreply": "1",
         "emailcollab": "1",
-        "response": reply_html(text),
+        "response": as_html(reply_text(body, uploads)),
         "signature": "none",
         "staffUserName": staff_user,
     }
@@ -338,9 +369,32 @@ def reply_payload(
     return payload
 
 
+def as_stored(text: str) -> str:
+    """Text as osTicket keeps it: without the characters `Format::strip_emoticons` removes."""
+    return STRIPPED.sub("", text)
+
+
 def same_text(stored: str, sent: str) -> bool:
     """Whether a thread entry's text is the text we sent, whatever HTML did to its spacing."""
     return " ".join(stored.split()) == " ".join(sent.split())
+
+
+def refused_files(notes: Sequence[Message]) -> list[tuple[str, str]]:
+    """(file name, osTicket's reason) of each `<name>: <reason>` system note, as api.tickets.php writes
+    one for a file it refuses (`File size is too large`, `File type is not allowed`)."""
+    refused = []
+    for note in notes:
+        name, colon, reason = note.body.strip().rpartition(": ")
+        if note.kind == "system" and colon and name and reason and "\n" not in note.body.strip():
+            refused.append((name, reason))
+    return refused
+
+
+def stored_subject(subject: str) -> str:
+    """A subject as `TextboxField::parse` keeps it: entities decoded, tags stripped, emoji removed;
+    close enough to recognize our ticket, not a promise of osTicket's exact result."""
+    decoded = re.sub("&(amp|lt|gt|quot);", lambda entity: _SPECIAL[entity.group()], subject)
+    return as_stored(re.sub(r"<[A-Za-z/!?][^>]*(?:>|$)", "", decoded)).strip()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -411,9 +465,7 @@ def make_read_error(backend: str) -> Callable[[httpx.Response], HelpdeskError | 
         if status == 404 and said == "Ticket not found":
             return NotFoundError(f"{who} has no such ticket.")
         if status == 404 and said == "Invalid ticket number":
-            return InvalidInputError(
-                f"{who} takes only letters and digits as ticket numbers in its ticket API ({said})."
-            )
+            return InvalidInputError(f"{who} takes only digits as ticket numbers in its ticket API ({said}).")
         if status in (400, 415, 422) or (status == 500 and said.startswith("Unable to")):
             # On 1.17 and later a validation failure arrives as HTTP 500; nothing was saved.
             return InvalidInputError(f"{who} refused the request ({said}); nothing was saved.")

@@ -13,17 +13,25 @@ clientTickets and reply.json. All under `/api/http.php/...` and, as `api/.htacce
 - `POST tickets.json` takes email, name, subject, message and the documented optional fields; unknown keys
   only land in `system_log`. Data URIs are parsed like `Format::parseRfc2397`: `;charset=x;base64` makes
   the charset `x;base64` and leaves the base64 undecoded, and a message URI without a charset is
-  transcoded from ISO-8859-1 (mangling UTF-8). Attachments are single-key objects, name to data URI; too
-  big a file is dropped with a SYSTEM "File Import Error" note, and with attachments disabled all are
-  dropped silently. Validation failures are 500 `Unable to create new ticket :<field>\\n<msg>` (1.17+;
-  `version="1.16"` gives 400 and the older wording); a banned address is 403 `Ticket denied`; success is
-  201 with the ticket number as plain text. The xml and email formats are not served.
+  transcoded from ISO-8859-1 (mangling UTF-8). Attachments are single-key objects, name to data URI; a file
+  over `max_file_size` is dropped with a SYSTEM "File Import Error" note `<name>: File size is too large`
+  (api.tickets.php validate, FileUploadField::uploadAttachment), written before the message itself, and
+  with attachments disabled on the message field all are dropped without a word.
+- Text is cleaned as ThreadEntry::create does: emoji stripped (`Format::strip_emoticons`, from the message
+  and from subjects), an HTML body decoded once (`Format::htmldecode`) before its tags are cleaned (so
+  `&lt;tag&gt;` becomes a tag and is removed), a text body balanced and stored HTML-escaped
+  (`TextThreadEntryBody::getClean`: an unclosed `<tag>` gains a `</tag>`), and a subject with its entities
+  decoded, tags stripped (`TextboxField::parse`).
+- Validation failures are 500 `Unable to create new ticket :<field>\\n<msg>` (1.17+; `version="1.16"`
+  gives 400 and the older wording); a banned address is 403 `Ticket denied`; success is 201 with the
+  ticket number as plain text. The xml and email formats are not served.
 - ticketInfo, staffTickets and clientTickets serialize tickets as the fork's ORM does: thread entries in
   `model`/`annotations` with `has_attachments` counts and no file names, names as `PersonsName` objects,
-  timestamps as wall-clock text in `timezone`. List items carry the status as `status`, as the vendor's
-  page shows them. There is no paging or filtering. An unknown customer is 500 FAILURE JSON, an unknown
-  agent FAILURE JSON with status 200 (the fork answers with an undefined status variable); `php8=True`
-  makes both lists fail the way the fork does on PHP 8.
+  timestamps as wall-clock text in `timezone`, the user's e-mail as the `EmailAddress` object (`email` bare,
+  `address` in display form), ticket numbers checked with PHP's `is_numeric`. List items carry the status
+  as `status`, as the vendor's page shows them. There is no paging or filtering. An unknown customer is
+  500 FAILURE JSON, an unknown agent FAILURE JSON with status 200 (the fork answers with an undefined
+  status variable); `php8=True` makes both lists fail the way the fork does on PHP 8.
 - reply.json posts a staff response (HTML, rich text being on) that is e-mailed to the customer, sets
   `reply_status_id` when it is a known status (anything else is silently ignored), assigns an unassigned
   ticket to the replying agent (auto-claim), and answers `{"status_code": "0", "status_msg": "success"}`;
@@ -72,6 +80,8 @@ STAMP = "%Y-%m-%d %H:%M:%S"
 BASE = datetime(2026, 11, 1, 9, 0)
 """The seeded history ends here (helpdesk wall-clock time); later writes happen at the real time."""
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PHP_NUMERIC = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+"""What PHP's `is_numeric` accepts, which the extension's ticketInfo checks numbers with."""
 
 
 @dataclass
@@ -256,7 +266,7 @@ class OsticketFake(FakeVendor):
         ticket = Ticket(
             id=len(self.tickets) + 1,
             number=self.new_number(),
-            subject=str(data["subject"]).strip(),
+            subject=clean_subject(str(data["subject"])),
             user_id=user.id,
             created=now,
             priority_id=int(data["priorityId"]) if str(data.get("priorityId")) in {"1", "2", "3", "4"} else 2,
@@ -264,19 +274,20 @@ class OsticketFake(FakeVendor):
             due=now + timedelta(days=3),
         )
         body, kind = data["message"]
+        files = self._accepted(ticket, data.get("attachments") or [], now)
         first = Entry(
             id=self.next_entry_id(),
             type="M",
             poster=user.name,
-            body=body,
+            body=clean_body(body, kind),
             format=kind,
             created=now,
             title=ticket.subject,
             source=ticket.source,
             user_id=user.id,
         )
+        first.files = files
         ticket.entries.append(first)
-        self._attach(ticket, first, data.get("attachments") or [], now)
         self.tickets.append(ticket)
         return plain(ticket.number, 201)
 
@@ -303,19 +314,21 @@ class OsticketFake(FakeVendor):
         self.users.append(user)
         return user
 
-    def _attach(self, ticket: Ticket, entry: Entry, files: list[StoredFile], now: datetime) -> None:
-        """Files checked against the message field's settings; a rejected one leaves a SYSTEM note."""
+    def _accepted(self, ticket: Ticket, files: list[StoredFile], now: datetime) -> list[StoredFile]:
+        """The files the message field takes; each rejected one leaves a SYSTEM note in the thread, written
+        while the entry is being created and so before it (ThreadEntry::normalizeFileInfo)."""
         if not self.attachments_enabled:
-            return
+            return []
+        kept = []
         for file in files:
             if len(file.content) > self.max_file_size:
-                note = Entry(
-                    self.next_entry_id(), "N", "SYSTEM", f"{file.name}: File is too big", "text", now
-                )
+                said = f"{htmlchars(file.name)}: File size is too large"
+                note = Entry(self.next_entry_id(), "N", "SYSTEM", clean_body(said, "text"), "text", now)
                 note.title = "File Import Error"
                 ticket.entries.append(note)
             else:
-                entry.files.append(file)
+                kept.append(file)
+        return kept
 
     # -- the extension ----------------------------------------------------------------------------
 
@@ -326,7 +339,7 @@ class OsticketFake(FakeVendor):
         number = request.arg("ticketNumber")
         if not number:
             return plain("missing ticketNumber parameter ", 422)
-        if not (number.isascii() and number.isalnum()):
+        if not PHP_NUMERIC.fullmatch(number):
             return plain("Invalid ticket number", 404)
         ticket = self.ticket(number)
         if ticket is None:
@@ -386,18 +399,20 @@ class OsticketFake(FakeVendor):
         if not isinstance(response, str) or not response.strip():
             return plain("Unable to reply to this ticket: unknown error", 500)
         now = self.now()
+        files = self._accepted(ticket, data.get("attachments") or [], now)
+        kind = "html" if self.rich_text else "text"
         entry = Entry(
             id=self.next_entry_id(),
             type="R",
             poster=staff.name,
-            body=response,
-            format="html" if self.rich_text else "text",
+            body=clean_body(strip_emoticons(response), kind),
+            format=kind,
             created=now,
             source="API",
             staff_id=staff.id,
         )
+        entry.files = files
         ticket.entries.append(entry)
-        self._attach(ticket, entry, data.get("attachments") or [], now)
         status = str(data.get("reply_status_id") or "")
         if status.isdigit() and int(status) in STATUSES:
             ticket.status_id = int(status)
@@ -428,7 +443,7 @@ class OsticketFake(FakeVendor):
             "department": ticket.department,
             "create_timestamp": stamp(ticket.created),
             "user_name": user.name,
-            "user_email": {"address": user.email},
+            "user_email": {"email": user.email, "address": f'"{user.name}" <{user.email}>'},
             "user_phone": user.phone or None,
             "source": ticket.source,
             "due_timestamp": stamp(ticket.due),
@@ -496,6 +511,79 @@ def failure(php8: bool) -> dict[str, Any]:
     return {"tickets": [], "status_code": "FAILURE", "status_msg": said}
 
 
+EMOTICONS = re.compile(
+    "[\U0001f601-\U0001f64f\U0001f680-\U0001f6c0\U0001f600-\U0001f636\U0001f681-\U0001f6c5"
+    "\U0001f30d-\U0001f567\U0001f910-\U0001f999\U0001f9d0-\U0001f9df\U0001f9e0-\U0001f9ef"
+    "\U0001f6f0-\U0001f6ff\U0001f6e0-\U0001f6ef\U0001f6c0-\U0001f6cf\U0001f9c0-\U0001f9c2"
+    "\U0001f6d0-\U0001f6d2\U0001f500-\U0001f5ff\U0001f300-\U0001f3ff\u2702-\u27b0\u00a9-\u00ae"
+    "\u23f0-\u23ff\u23e0-\u23ef\u2310-\u231f\U001000b6\u2322-\u232f]"
+)
+"""The ranges `Format::strip_emoticons` removes (1.18): emoji, dingbats, clock and keyboard signs, and
+also U+00A9-U+00AE (the copyright and registered signs, and with them « and the soft hyphen)."""
+HTML_ELEMENTS = frozenset({
+    "a", "abbr", "address", "area", "b", "bdi", "bdo", "big", "blockquote", "br", "caption", "center", "cite",
+    "code", "col", "colgroup", "dd", "del", "dfn", "div", "dl", "dt", "em", "font", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "map", "ol", "p", "pre", "q", "s", "samp", "small",
+    "span", "strike", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt",
+    "u", "ul", "var",
+})  # fmt: skip
+"""Elements htmLawed keeps in osTicket's configuration; any other tag (`<tag>`, `<script>`) is dropped."""
+VOID = frozenset({"area", "br", "col", "hr", "img", "input", "meta", "link", "wbr"})
+TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)([^<>]*)>")
+ENTITY = re.compile(r"&(#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+def strip_emoticons(text: str) -> str:
+    return EMOTICONS.sub("", text)
+
+
+def htmlchars(text: str) -> str:
+    """`Format::htmlchars`: htmlspecialchars without double encoding (an entity already there stays)."""
+    text = re.sub(r"&(?!(#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)", "&amp;", text)
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def htmldecode(text: str) -> str:
+    """`Format::htmldecode` (htmlspecialchars_decode, ENT_COMPAT): these four entities, once."""
+    named = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&amp;": "&"}
+    return re.sub(r"&(lt|gt|quot|amp);", lambda m: named[m.group()], text)
+
+
+def balance(text: str) -> str:
+    """`Format::html_balance` as libxml leaves it: every tag still open at the end gets closed there."""
+    open_tags: list[str] = []
+    for match in TAG.finditer(text):
+        closing, name = match.group(1), match.group(2).lower()
+        if name in VOID or match.group(3).rstrip().endswith("/"):
+            continue
+        if not closing:
+            open_tags.append(name)
+        elif name in open_tags:
+            del open_tags[len(open_tags) - 1 - open_tags[::-1].index(name) :]
+    return text + "".join(f"</{name}>" for name in reversed(open_tags))
+
+
+def clean_body(body: str, kind: str) -> str:
+    """A thread entry's body as ThreadEntry::create stores it; `-` stands for an empty one."""
+    if kind == "html":
+        # Format::sanitize: entities decoded first ("which can be used to skip cleaning"), then htmLawed.
+        decoded = htmldecode(body)
+        decoded = re.sub(r"<(script|style|head)\b.*?</\1>", "", decoded, flags=re.S | re.I)
+        cleaned = TAG.sub(lambda m: m.group() if m.group(2).lower() in HTML_ELEMENTS else "", decoded)
+        cleaned = re.sub(r"&(?!(#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)", "&amp;", cleaned)
+        stored = cleaned if cleaned.strip(" <>br/\t\n\r") else ""
+    else:
+        text = re.sub(r"\n{3,}", "\n\n", body.strip())
+        stored = htmlchars(balance(text)) if text else ""
+    return strip_emoticons(stored) or "-"
+
+
+def clean_subject(subject: str) -> str:
+    """`TextboxField::parse`: entities decoded, tags stripped (PHP strip_tags), emoji removed."""
+    stripped = re.sub(r"<[A-Za-z/!?][^>]*(?:>|$)", "", htmldecode(subject))
+    return strip_emoticons(stripped).strip()
+
+
 def stamp(moment: datetime | None) -> str | None:
     return moment.strftime(STAMP) if moment else None
 
@@ -538,9 +626,10 @@ def parse_request(request: Request, log: list[str]) -> dict[str, Any] | Response
     if isinstance(message, str):
         if message.startswith("data:"):
             content, mime, _ = parse_rfc2397(message, convert=True)
-            data["message"] = (content.decode("utf-8", "replace"), "html" if mime == "text/html" else "text")
+            text = strip_emoticons(content.decode("utf-8", "replace"))
+            data["message"] = (text, "html" if strip_emoticons(mime) == "text/html" else "text")
         else:
-            data["message"] = (message, "text")
+            data["message"] = (strip_emoticons(message), "text")
     files = []
     for item in data.get("attachments") or []:
         if not isinstance(item, dict):

@@ -54,7 +54,12 @@ async def test_the_request_is_the_documented_json_with_utf8_data_uris(
     sent = request.json()
     assert set(sent) == {"email", "name", "subject", "message", "priorityId", "attachments"}
     assert sent["email"] == "ola@example.com" and sent["name"] == "Ola Nowak" and sent["priorityId"] == 4
-    assert sent["message"] == "data:text/plain;charset=utf-8," + new_ticket().body
+    # HTML with every `&` escaped twice: osTicket decodes entities once before it cleans the HTML.
+    assert sent["message"] == (
+        "data:text/html;charset=utf-8,Zażółć gęślą jaźń — drukarka w pokoju 214 nie działa.<br />\n"
+        f"{RUSSIAN}<br />\n<br />\n"
+        "data: is only a word here, 50% &amp;amp; &amp;lt;b&amp;gt;not&amp;lt;/b&amp;gt; HTML"
+    )
     # Files: base64 without a charset, whatever parameters the MIME type came with.
     assert sent["attachments"] == [
         {"zrzut ekranu.png": "data:image/png;base64," + base64.b64encode(PNG).decode()},
@@ -63,15 +68,16 @@ async def test_the_request_is_the_documented_json_with_utf8_data_uris(
     assert fake.system_log == [], "no key osTicket does not know"
 
     stored = fake.tickets[-1]
-    assert stored.entries[0].body == new_ticket().body and stored.entries[0].format == "text"
+    assert stored.entries[0].format == "html" and "&lt;b&gt;not&lt;/b&gt;" in stored.entries[0].body
     assert [(f.name, f.content) for f in stored.entries[0].files] == [
         ("zrzut ekranu.png", PNG),
         ("log.txt", files[1].content),
     ]
     assert created.ref == f"osticket:{stored.number}" and stored.priority_id == 4
     [first] = created.messages
-    assert first.kind == "customer" and first.body.startswith(POLISH) and RUSSIAN in first.body
+    assert first.kind == "customer" and first.body == new_ticket().body, "read back as it was written"
     assert [a.filename for a in first.attachments] == ["zrzut ekranu.png", "log.txt"]
+    assert created.not_stored == []
 
 
 async def test_the_fake_mangles_what_the_adapter_avoids(fake: OsticketFake) -> None:
@@ -163,10 +169,31 @@ async def test_a_rejected_file_leaves_the_ticket_and_osticket_s_note(fake: Ostic
     fake.max_file_size = 100
     adapter = adapter_for(fake)
     big = FileUpload(filename="scan.pdf", mime_type="application/pdf", content=b"%PDF" + bytes(500))
-    created = await adapter.create_ticket(new_ticket(attachments=(big,)))
-    customer, note = created.messages
-    assert customer.attachments == [], "osTicket kept no file, so none is named"
-    assert note.kind == "system" and note.body == "scan.pdf: File is too big"
+    small = FileUpload(filename="small.txt", mime_type="text/plain", content=b"ok")
+    created = await adapter.create_ticket(new_ticket(attachments=(big, small)))
+    note, customer = created.messages
+    assert note.kind == "system" and note.body == "scan.pdf: File size is too large"
+    assert [a.filename for a in customer.attachments] == ["small.txt"], "the file kept, by its own name"
+    [missing] = created.not_stored
+    assert (missing.field, missing.name) == ("attachments", "scan.pdf")
+    assert missing.reason == "osTicket: File size is too large"
+    await adapter.aclose()
+
+
+async def test_files_dropped_without_a_word_are_reported(fake: OsticketFake) -> None:
+    fake.attachments_enabled = False
+    adapter = adapter_for(fake)
+    files = (
+        FileUpload(filename="a.txt", mime_type="text/plain", content=b"a"),
+        FileUpload(filename="b.txt", mime_type="text/plain", content=b"b"),
+    )
+    created = await adapter.create_ticket(new_ticket(attachments=files))
+    [customer] = created.messages
+    assert customer.attachments == []
+    assert [(m.name, "turned off" in m.reason) for m in created.not_stored] == [
+        ("a.txt", True),
+        ("b.txt", True),
+    ]
     await adapter.aclose()
 
 

@@ -117,7 +117,7 @@ async def test_files_are_counted_and_those_this_process_sent_are_named(
 async def test_unknown_and_malformed_numbers(adapter: OsticketAdapter) -> None:
     with pytest.raises(NotFoundError, match=r"Ticket osticket:987654321 does not exist"):
         await adapter.get_ticket("987654321")
-    with pytest.raises(InvalidInputError, match="only letters and digits"):
+    with pytest.raises(InvalidInputError, match="only digits as ticket numbers"):
         await adapter.get_ticket("2026-0001")
 
 
