@@ -2,8 +2,9 @@
 
 Fetching is the adapters' job; this module only shapes their normalized records for a model's
 context window: empty fields left out, invisible characters removed, quoted mail history trimmed
-and long bodies cut with directions to read on, and attachments named by the resource URI that
-downloads them.
+and long bodies cut with directions to read on, one-line fields capped (a vendor may hold a subject of
+any length), and attachments named by the resource URI that downloads them. Ids and refs are never
+cut: a shortened id would name nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ from helpdesk_mcp.adapters.model import (
 from helpdesk_mcp.adapters.text import TRIM_MARKER, clean_line, clean_text, trim_quoted
 
 MAX_BODY_CHARS = 2000
+# Longest one-line fields shown, in characters; each is well above what a person writes in one.
+SUBJECT_CHARS = 300
+NAME_CHARS = 120
+EMAIL_CHARS = 254  # RFC 5321's longest address
+TAG_CHARS = 60
+LABEL_CHARS = 60
+FILENAME_CHARS = 200
+MIME_TYPE_CHARS = 100
+FIELD_VALUE_CHARS = 500
+CLEANED = "What was cleaned out of the text before it was sent (invisible characters)."
 TicketSummaryT = TypeVar("TicketSummaryT", bound=TicketSummary)
 
 
@@ -54,6 +65,7 @@ class CreatedTicket(BaseModel):
         default_factory=list,
         description="What was sent but not kept as sent, and why: check before relying on it.",
     )
+    notes: list[str] = Field(default_factory=list, description=CLEANED)
 
 
 class PostedMessage(BaseModel):
@@ -66,6 +78,7 @@ class PostedMessage(BaseModel):
         default_factory=list,
         description="What was sent but not kept as sent, and why: check before relying on it.",
     )
+    notes: list[str] = Field(default_factory=list, description=CLEANED)
 
 
 class BackendInfo(BaseModel):
@@ -100,12 +113,12 @@ def present_summary(ticket: TicketSummaryT) -> TicketSummaryT:
     no line breaks that could make a subject or name look like more of our output."""
     return ticket.model_copy(
         update={
-            "subject": clean_line(ticket.subject),
-            "status_label": _line(ticket.status_label),
+            "subject": capped(ticket.subject, SUBJECT_CHARS),
+            "status_label": _line(ticket.status_label, LABEL_CHARS),
             "requester": _person(ticket.requester),
             "assignee": _person(ticket.assignee),
-            "queue": _line(ticket.queue),
-            "tags": [clean_line(tag) for tag in ticket.tags],
+            "queue": _line(ticket.queue, NAME_CHARS),
+            "tags": [capped(tag, TAG_CHARS) for tag in ticket.tags],
         }
     )
 
@@ -116,7 +129,11 @@ def present_ticket(ticket: Ticket, *, downloadable: bool, message_id: str | None
     Trimming is for reading only (`helpdesk_mcp.adapters.text`); nothing shown here is written back.
     """
     ticket = present_summary(ticket).model_copy(
-        update={"custom_fields": {clean_line(k): clean_line(v) for k, v in ticket.custom_fields.items()}}
+        update={
+            "custom_fields": {
+                capped(k, NAME_CHARS): capped(v, FIELD_VALUE_CHARS) for k, v in ticket.custom_fields.items()
+            }
+        }
     )
     if message_id is None:
         messages = [_in_thread(ticket.ref, m, downloadable) for m in ticket.messages]
@@ -173,7 +190,15 @@ def _whole(ref: str, message: Message, downloadable: bool, body: str) -> Message
 
 
 def _clean_names(attachments: list[Attachment]) -> list[Attachment]:
-    return [a.model_copy(update={"filename": clean_line(a.filename)}) for a in attachments]
+    return [
+        a.model_copy(
+            update={
+                "filename": capped(a.filename, FILENAME_CHARS),
+                "mime_type": _line(a.mime_type, MIME_TYPE_CHARS),
+            }
+        )
+        for a in attachments
+    ]
 
 
 def _not_stored(items: list[NotStored]) -> list[NotStored]:
@@ -181,8 +206,8 @@ def _not_stored(items: list[NotStored]) -> list[NotStored]:
     return [
         item.model_copy(
             update={
-                "name": _line(item.name),
-                "reason": clean_line(item.reason),
+                "name": _line(item.name, FILENAME_CHARS),
+                "reason": capped(item.reason, FIELD_VALUE_CHARS),
                 "stored": None if item.stored is None else clean_text(item.stored),
             }
         )
@@ -190,14 +215,24 @@ def _not_stored(items: list[NotStored]) -> list[NotStored]:
     ]
 
 
-def _line(value: str | None) -> str | None:
-    return None if value is None else clean_line(value)
+def capped(value: str, limit: int) -> str:
+    """`value` as one clean line of at most `limit` characters, saying how many more there were."""
+    line = clean_line(value)
+    if len(line) <= limit:
+        return line
+    return f"{line[:limit]}…[+{len(line) - limit:,} chars]"
+
+
+def _line(value: str | None, limit: int) -> str | None:
+    return None if value is None else capped(value, limit)
 
 
 def _person(person: Person | None) -> Person | None:
     if person is None:
         return None
-    return person.model_copy(update={"name": _line(person.name), "email": _line(person.email)})
+    return person.model_copy(
+        update={"name": _line(person.name, NAME_CHARS), "email": _line(person.email, EMAIL_CHARS)}
+    )
 
 
 def created(ticket: Ticket, *, downloadable: bool) -> CreatedTicket:
@@ -206,7 +241,7 @@ def created(ticket: Ticket, *, downloadable: bool) -> CreatedTicket:
         ticket=ticket.ref,
         status=ticket.status,
         created_at=ticket.created_at,
-        attachments=with_uris(ticket.ref, attachments, downloadable),
+        attachments=with_uris(ticket.ref, _clean_names(attachments), downloadable),
         not_stored=_not_stored(ticket.not_stored),
     )
 
@@ -217,6 +252,6 @@ def posted(ref: str, message: Message, status: Status | None, *, downloadable: b
         message_id=message.id,
         kind=message.kind,
         status=status,
-        attachments=with_uris(ref, message.attachments, downloadable),
+        attachments=with_uris(ref, _clean_names(message.attachments), downloadable),
         not_stored=_not_stored(message.not_stored),
     )
