@@ -112,13 +112,18 @@ def usedesk_facts(raw: dict[str, Any]) -> Facts:
 
 def osticket_facts(raw: dict[str, Any]) -> Facts:
     ticket = raw["ticket"]
-    email = (ticket.get("user_email") or {}).get("address")
+    email = (ticket.get("user_email") or {}).get("email")
     return Facts(
         subject=ticket["subject"],
         requester=tuple(v for v in (email, ticket.get("user_name")) if v),
         statuses=frozenset({OSTICKET_STATUSES[ticket["ticket_status"]]}),
         messages=tuple(
-            (str(e["model"]["id"]), e["model"]["body"] or "") for e in ticket.get("thread_entries") or []
+            # A text body is stored HTML-escaped; what it says is the unescaped text.
+            (
+                str(e["model"]["id"]),
+                (html.unescape if e["model"]["format"] == "text" else str)(e["model"]["body"] or ""),
+            )
+            for e in ticket.get("thread_entries") or []
         ),
     )
 

@@ -786,7 +786,10 @@ class _Seeder:
             body = (rng.choice(HTML_BODIES) if html else rng.choice(PLAIN_BODIES)).format(name=user.name, n=n)
             if html and rng.random() < 0.15:
                 body += long_html(rng)
-            entry = Entry(0, "M", user.name, body, "html" if html else "text", at, user_id=user.id)
+            kind = "html" if html else "text"
+            # Mail goes through the same ThreadEntry::create: a text body is stored escaped.
+            entry = Entry(0, "M", user.name, clean_body(body, kind) if kind == "text" else body, kind, at)
+            entry.user_id = user.id
             entry.source, entry.title = ticket.source, ticket.subject if position == 0 else ""
         elif kind == "R":
             body = rng.choice(REPLIES).format(agent=agent.name)
