@@ -144,7 +144,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # Each command imports what only it needs, so a host starting the server waits for less.
     from .app import build_server
-    from .http import is_loopback, serve_http
+    from .http import exposure_problem, serve_http
 
     server = build_server(settings)
     if args.transport == "stdio":
@@ -152,11 +152,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
         server.run("stdio")
         return
-    if settings.http_token is None and not is_loopback(args.host):
-        _fail(
-            f"--host {args.host} is reachable from other machines; "
-            "set HELPDESK_HTTP_TOKEN to require a token."
-        )
+    problem = exposure_problem(args.host, settings.http_token)
+    if problem is not None:
+        _fail(problem)
     serve_http(
         server,
         host=args.host,

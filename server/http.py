@@ -1,7 +1,10 @@
 """Streamable HTTP transport, behind a bearer token whenever one is configured.
 
 The token check is a plain ASGI wrapper in front of the SDK's app: every request, MCP or not, must
-carry `Authorization: Bearer <token>`, compared in constant time.
+carry `Authorization: Bearer <token>`, compared in constant time. On a loopback address, in whatever
+spelling it was given, the Host and Origin headers must name loopback too: the SDK checks them only
+for the exact strings 127.0.0.1, localhost and ::1, and a web page could otherwise reach a server on
+127.0.0.2 through DNS rebinding.
 """
 
 from __future__ import annotations
@@ -9,21 +12,74 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import re
+import socket
 from typing import Any
 
 import uvicorn
 from mcp.server import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+MIN_TOKEN_LENGTH = 32
+"""Characters a token needs where other machines can reach the server and try to guess it."""
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+_IPV4_SHORTHAND = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
+
+
+def loopback_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The loopback address `host` spells, or None: 127.0.0.2, 127.1, 0:0:0:0:0:0:0:1, [::1] and
+    ::ffff:127.0.0.1 all bind to loopback."""
+    literal = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(literal)
+    except ValueError:
+        if not _IPV4_SHORTHAND.match(literal):
+            return None
+        try:  # the shorthands the C library accepts when binding, such as 127.1 or 2130706433
+            address = ipaddress.IPv4Address(socket.inet_aton(literal))
+        except OSError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address if address.is_loopback else None
+
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return host.lower() == "localhost" or loopback_address(host) is not None
+
+
+def exposure_problem(host: str, token: SecretStr | None) -> str | None:
+    """Why serving on `host` with `token` would let other machines in too easily, or None."""
+    if is_loopback(host):
+        return None
+    if token is None:
+        return f"--host {host} is reachable from other machines; set HELPDESK_HTTP_TOKEN to require a token."
+    if len(token.get_secret_value()) < MIN_TOKEN_LENGTH:
+        return (
+            f"HELPDESK_HTTP_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters, too easy to guess for "
+            f"--host {host}, which other machines reach; generate one with: openssl rand -hex 32"
+        )
+    return None
+
+
+def rebinding_protection(host: str) -> TransportSecuritySettings | None:
+    """Host and Origin checks for a loopback `host`: the headers must name a loopback address, any
+    port, as the SDK allows for 127.0.0.1; beyond loopback the token is the protection."""
+    address = loopback_address(host)
+    if address is None and host.lower() != "localhost":
+        return None
+    names = set(_LOOPBACK_NAMES)
+    for spelling in (host, str(address) if address else "localhost"):
+        bare = spelling.strip("[]")
+        names.add(f"[{bare}]" if ":" in bare else bare)
+    ordered = sorted(names)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[f"{name}:*" for name in ordered],
+        allowed_origins=[f"http://{name}:*" for name in ordered],
+    )
 
 
 class BearerTokenGate:
@@ -63,7 +119,10 @@ def serve_http(
     log_level: str,
 ) -> None:
     app: ASGIApp = server.streamable_http_app(
-        host=host, stateless_http=stateless, json_response=json_response
+        host=host,
+        stateless_http=stateless,
+        json_response=json_response,
+        transport_security=rebinding_protection(host),
     )
     if token is not None:
         app = BearerTokenGate(app, token)

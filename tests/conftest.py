@@ -97,32 +97,33 @@ class HttpServer:
 
 
 @contextmanager
-def serve_http(tmp_path: Path, *flags: str, **env: str) -> Iterator[HttpServer]:
-    """The console script serving streamable HTTP on a free loopback port, until the block ends."""
+def serve_http(tmp_path: Path, *flags: str, host: str = "127.0.0.1", **env: str) -> Iterator[HttpServer]:
+    """The console script serving streamable HTTP on a free port of `host`, a loopback address,
+    until the block ends."""
     port = free_port()
     log = tmp_path / f"http-{port}.log"
     with log.open("wb") as stderr:
         process = subprocess.Popen(
-            [console_script(), "--transport", "http", "--port", str(port), *flags],
+            [console_script(), "--transport", "http", "--host", host, "--port", str(port), *flags],
             env={**child_env(tmp_path), **env},
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
     try:
-        _wait_for_port(process, port, log)
-        yield HttpServer(f"http://127.0.0.1:{port}/mcp", log)
+        _wait_for_port(process, host, port, log)
+        yield HttpServer(f"http://{f'[{host}]' if ':' in host else host}:{port}/mcp", log)
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def _wait_for_port(process: subprocess.Popen[bytes], host: str, port: int, log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"the server exited: {log.read_text()}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            with socket.create_connection((host, port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.1)

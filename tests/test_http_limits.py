@@ -1,0 +1,70 @@
+"""HTTP as an attacker meets it: DNS rebinding on every loopback spelling, short tokens beyond
+loopback, and slow clients that try to hold the server's connections."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from mcp import Client
+
+from tests.conftest import child_env, console_script, free_port, serve_http
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("host", ["127.0.0.2", "127.1", "0:0:0:0:0:0:0:1"])
+async def test_any_loopback_spelling_refuses_a_rebound_host_and_serves_its_own(
+    tmp_path: Path, host: str
+) -> None:
+    """Without a token, as loopback allows: a web page that rebinds its name to this address sends
+    its own name as Host (or its own Origin) and is refused; a local client is served."""
+    with serve_http(tmp_path, host=host) as server:
+        port = server.url.rsplit(":", 1)[1].split("/")[0]
+        async with httpx.AsyncClient() as http:
+            rebound = await http.post(
+                server.url, json=INITIALIZE, headers={**MCP_HEADERS, "Host": f"attacker.example:{port}"}
+            )
+            assert rebound.status_code == 421, rebound.text
+            foreign_page = await http.post(
+                server.url, json=INITIALIZE, headers={**MCP_HEADERS, "Origin": "http://attacker.example"}
+            )
+            assert foreign_page.status_code == 403, foreign_page.text
+        async with Client(server.url, mode="legacy") as client:
+            assert "search_tickets" in [tool.name for tool in (await client.list_tools()).tools]
+
+
+@pytest.mark.parametrize(
+    ("token", "refused"),
+    [(None, "set HELPDESK_HTTP_TOKEN"), ("s3cret-but-only-24-chars", "shorter than 32 characters")],
+    ids=["no-token", "short-token"],
+)
+def test_beyond_loopback_a_token_of_32_characters_is_required(
+    tmp_path: Path, token: str | None, refused: str
+) -> None:
+    env = dict(child_env(tmp_path), **({"HELPDESK_HTTP_TOKEN": token} if token else {}))
+    started = subprocess.run(
+        [console_script(), "--transport", "http", "--host", "0.0.0.0", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert started.returncode == 2
+    assert refused in started.stderr and len(started.stderr.strip().splitlines()) == 1
+    if token:
+        assert token not in started.stderr
