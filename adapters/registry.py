@@ -97,7 +97,7 @@ BACKEND_TYPES: dict[str, BackendType] = {
         name="thulium",
         settings=ThuliumSettings,
         build=_build_thulium,
-        env=_env("THULIUM", "url", "user", "password", "mailbox", "agent_login", "timezone"),
+        env=_env("THULIUM", "url", "user", "password", "mailbox", "agent_login", "timezone", "statuses"),
         enabled_by=("THULIUM_URL", "THULIUM_USER", "THULIUM_PASSWORD"),
     ),
     "plusofon": BackendType(

@@ -6,15 +6,22 @@ What Thulium's API cannot do, and how this adapter answers:
   (see `attachments`), others read "(unnamed)"; downloading raises UnsupportedError;
 - no full-text search: `query`, `requester` and `tags` are applied here over the tickets its list
   call returns (see `listing`);
-- no priority, and no customer name on a new ticket (Thulium knows the sender's address): asking
-  for either raises UnsupportedError, and `capabilities.create_fields` says so beforehand;
+- no priority, and no customer name on a new ticket (the create call documents neither; Thulium
+  knows the sender by address): the ticket is opened without them and the result lists each under
+  `not_stored`, and `capabilities.create_fields` says so beforehand;
 - a reply cannot set the status: the adapter sends the reply, then changes the status with a
-  second call, and says precisely which of the two happened if the second fails.
+  second call, and says precisely which of the two happened if the second fails;
+- no documented list of the account's statuses: their ids come from the `statuses` setting, from
+  the tickets read, and from `GET ticket_statuses` only if it answers (see `statuses`).
+
+docs/vendors.md says, for each assumption made about Thulium's API, whether it is documented, seen
+in third-party code, or a guess.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
@@ -44,6 +51,7 @@ from ..model import (
     Message,
     NewReply,
     NewTicket,
+    NotStored,
     SearchHit,
     SearchPage,
     SearchQuery,
@@ -57,16 +65,28 @@ from .listing import Matcher, decode_cursor, encode_cursor, native_params, order
 from .recent import RecentValues
 from .settings import ThuliumSettings
 from .statuses import Catalogue, CatalogueEntry, StatusMap, parse_catalogue
-from .wire import MissingRecordError, Reader, attachment_ids, error_reader, ident, text, vendor_minute
+from .wire import (
+    MissingRecordError,
+    Reader,
+    attachment_ids,
+    error_reader,
+    ident,
+    status_fields,
+    text,
+    vendor_minute,
+)
+
+log = logging.getLogger(__name__)
 
 PAGE = 100
 """The most tickets Thulium lists per call."""
 MIN_PAGE = 20
 """The fewest tickets asked for per call, so that a crowded minute takes few calls to read whole."""
 CATALOGUE_TTL = 300.0
+"""Seconds the statuses resource's answer (or its absence) is trusted before it is asked again, and
+the least time between two reads of recent tickets to learn status ids (admins add statuses)."""
 # Tags seen in a list call this recently stand for the ticket's own: an agent reads what it just found.
 TAGS_FRESH_FOR = 60.0
-"""Seconds the account's statuses are trusted before they are read again (admins add statuses)."""
 LOOKBACK = timedelta(minutes=5)
 """How far before a lost create to look for the ticket it may have opened (clocks differ)."""
 
@@ -99,7 +119,8 @@ class ThuliumAdapter(Adapter):
             auth=httpx.BasicAuth(settings.user, settings.password.get_secret_value()),
             transport=transport,
         )
-        self._catalogue: tuple[float, Catalogue] | None = None
+        self._catalogue: tuple[float, Catalogue | None] | None = None
+        self._learned_at: float | None = None
         # A ticket's tags come only with the list call; one just listed spares get_ticket a second request.
         self._tags_seen: RecentValues[list[Any]] = RecentValues(TAGS_FRESH_FOR)
         self._catalogue_lock = anyio.Lock()
@@ -166,17 +187,6 @@ class ThuliumAdapter(Adapter):
                 f"Backend {self.name!r} (thulium) cannot open tickets until its `mailbox` setting "
                 "(THULIUM_MAILBOX) names the Thulium mailbox new tickets are addressed to."
             )
-        refused = [
-            name
-            for name, value in (("priority", ticket.priority), ("requester_name", ticket.requester_name))
-            if value
-        ]
-        if refused:
-            raise UnsupportedError(
-                f"Backend {self.name!r} (thulium) cannot set {' or '.join(refused)} when opening a ticket: "
-                "Thulium tickets have no priority and know the customer by e-mail address only; "
-                "open it without them."
-            )
         tokens = await self._upload(ticket.attachments)
         payload: dict[str, Any] = {"to": mailbox, "subject": ticket.subject, "body": ticket.body}
         # PLAIN is the default here, unlike for replies; said anyway so both read alike.
@@ -209,7 +219,7 @@ class ThuliumAdapter(Adapter):
         )
         if first is not None:
             self._names.remember(attachment_ids(first), ticket.attachments)
-        return self._reader.ticket(raw)
+        return self._reader.ticket(raw).model_copy(update={"not_stored": _not_sent(ticket)})
 
     async def reply(self, ticket_id: str, reply: NewReply) -> Message:
         number = self._number(ticket_id)
@@ -414,6 +424,7 @@ class ThuliumAdapter(Adapter):
     ) -> None:
         """The second half of a reply with a status; its failure must not read as a failed reply."""
         sent = f"The reply was sent to {ref} (message {message_id})"
+        name = target.shown
         advice = "do not send the reply again; set the status in Thulium"
         try:
             await self._client.write("PUT", f"tickets/{number}", **_json_body({"status_id": target.id}))
@@ -425,12 +436,12 @@ class ThuliumAdapter(Adapter):
             if ident(now.get("status_id")) == target.id:
                 return
             raise OutcomeUnknownError(
-                f"{sent}, but whether its status changed to {status} ({target.name}) is unknown; "
+                f"{sent}, but whether its status changed to {status} ({name}) is unknown; "
                 f"read the ticket, and if needed {advice}."
             ) from None
         except HelpdeskError as exc:
             message = (
-                f"{sent}, but its status was not changed to {status} ({target.name}): "
+                f"{sent}, but its status was not changed to {status} ({name}): "
                 f"{exc.message.rstrip('.')}; {advice}."
             )
             if isinstance(exc, RateLimitedError):
@@ -438,40 +449,66 @@ class ThuliumAdapter(Adapter):
             raise type(exc)(message) from None
 
     async def _status_ids(self, statuses: tuple[Status, ...]) -> list[str] | None:
-        """Ids to filter by natively, or None to filter only here when the statuses cannot be read."""
-        try:
-            catalogue = await self._read_catalogue()
-        except HelpdeskError:
-            return None
-        return self._statuses.ids_for(statuses, catalogue)
+        """Ids to filter by natively, or None to filter only here. Only the statuses resource lists
+        every status; ids learned from tickets may miss one, and a filter by them would miss its tickets."""
+        catalogue = await self._read_catalogue()
+        return None if catalogue is None else self._statuses.ids_for(statuses, catalogue)
 
     async def _target_status(self, status: Status) -> CatalogueEntry:
-        try:
-            catalogue = await self._read_catalogue()
-        except HelpdeskError as exc:
-            raise type(exc)(
-                f"Thulium (backend {self.name!r}) did not list its statuses, which setting one needs: "
-                f"{exc.message.rstrip('.')}; nothing was sent."
-            ) from None
+        """The account's status to set for `status`, known from the setting, the statuses resource, the
+        tickets read so far, or else the newest tickets, read now for the purpose."""
+        catalogue = await self._read_catalogue()
         target = self._statuses.target(status, catalogue)
-        if target is None:
+        if target is None and catalogue is None and await self._learn_statuses():
+            target = self._statuses.target(status, None)
+        if target is not None:
+            return target
+        if catalogue is not None:
             raise InvalidInputError(
                 f"Backend {self.name!r} (thulium) has no status that means {status!r} (its statuses: "
-                f"{catalogue.describe(self._statuses)}); choose another, or map one with the `statuses` "
-                "setting; nothing was sent."
+                f"{self._statuses.describe(catalogue)}); choose another, or map one by id with "
+                "THULIUM_STATUSES (the backend's `statuses` setting, such as 23=solved); nothing was sent."
             )
-        return target
+        raise InvalidInputError(
+            f"Backend {self.name!r} (thulium) knows no status that means {status!r}: Thulium's API does not "
+            f"list an account's statuses, and its tickets show {self._statuses.describe(None)}; map the id "
+            "of the status to set with THULIUM_STATUSES (the backend's `statuses` setting, such as "
+            "23=solved); nothing was sent."
+        )
 
-    async def _read_catalogue(self) -> Catalogue:
+    async def _learn_statuses(self) -> bool:
+        """Read the newest tickets for the status ids they show, at most once per CATALOGUE_TTL; whether
+        anything was read."""
+        if self._learned_at is not None and time.monotonic() - self._learned_at < CATALOGUE_TTL:
+            return False
+        try:
+            listed = await self._list({"limit": str(PAGE), "offset": "0"})
+        except HelpdeskError as exc:
+            raise type(exc)(
+                f"Thulium (backend {self.name!r}) did not list tickets, whose statuses show the id of the "
+                f"status to set: {exc.message.rstrip('.')}; nothing was sent."
+            ) from None
+        self._learned_at = time.monotonic()
+        for raw in listed:
+            status_id, substatus_id, full_status_name = status_fields(raw)
+            if status_id is not None:
+                self._statuses.learn(status_id, substatus_id, full_status_name)
+        return True
+
+    async def _read_catalogue(self) -> Catalogue | None:
+        """The account's statuses from `GET ticket_statuses`, or None: no public doc places that
+        resource, so any failure means "not here", asked again after CATALOGUE_TTL."""
         async with self._catalogue_lock:
             if self._catalogue is not None and time.monotonic() - self._catalogue[0] < CATALOGUE_TTL:
                 return self._catalogue[1]
-            response = await self._client.read("GET", "ticket_statuses")
-            catalogue = parse_catalogue(self._client.json(response))
-            if catalogue is None:
-                raise UnavailableError(
-                    f"Thulium (backend {self.name!r}) listed its statuses in an unknown shape."
-                )
+            try:
+                response = await self._client.read("GET", "ticket_statuses")
+                catalogue = parse_catalogue(self._client.json(response))
+            except HelpdeskError as exc:
+                log.info("Thulium backend %r has no statuses resource here (%s).", self.name, exc.message)
+                catalogue = None
+            if catalogue is not None:
+                self._statuses.learn_catalogue(catalogue)
             self._catalogue = (time.monotonic(), catalogue)
             return catalogue
 
@@ -490,6 +527,18 @@ def _json_body(payload: dict[str, Any]) -> dict[str, Any]:
         "content": json.dumps(payload, ensure_ascii=False).encode(),
         "headers": {"Content-Type": "application/json; charset=utf-8"},
     }
+
+
+def _not_sent(ticket: NewTicket) -> list[NotStored]:
+    """The optional fields of a new ticket that Thulium's create call has no place for."""
+    reasons = {
+        "priority": "Thulium tickets have no priority",
+        "requester_name": "Thulium knows a ticket's sender by e-mail address only (`from`)",
+    }
+    given = {"priority": ticket.priority, "requester_name": ticket.requester_name}
+    return [
+        NotStored(field=name, reason=f"{reasons[name]}; not sent.") for name, value in given.items() if value
+    ]
 
 
 def _number(value: Any) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Any
 
-from ..model import Status
+from pydantic import Field, SecretStr, field_validator
+
+from ..model import STATUSES, Status
 from ..redact import basic_auth
 from ..settings import HttpSettings, HttpUrl, TimeZone
 
@@ -19,9 +21,30 @@ class ThuliumSettings(HttpSettings):
     )
     timezone: TimeZone = Field(default="Europe/Warsaw", description="Time zone of the account's timestamps.")
     statuses: dict[str, Status] = Field(
-        default_factory=dict, description="Status name -> normalized status, over the default mapping."
+        default_factory=dict,
+        description="Status id or name -> normalized status, over the default names; in the environment "
+        "`2=open,5=solved`.",
     )
 
     def credentials(self) -> list[str]:
         """The password, and the Basic `Authorization` value it travels in."""
         return [*super().credentials(), basic_auth(self.user, self.password.get_secret_value())]
+
+    @field_validator("statuses", mode="before")
+    @classmethod
+    def _status_map(cls, value: Any) -> Any:
+        """THULIUM_STATUSES as written in the environment (`2=open,5=solved`), or a table; each value
+        checked here so that a typo gets one line naming it."""
+        if isinstance(value, str):
+            pairs: dict[str, str] = {}
+            for item in (part.strip() for part in value.split(",") if part.strip()):
+                key, equals, status = item.rpartition("=")
+                if not equals or not key.strip() or not status.strip():
+                    raise ValueError(f"{item!r} is not id=status; write it like 2=open,5=solved")
+                pairs[key.strip()] = status.strip()
+            value = pairs
+        if isinstance(value, dict):
+            for key, status in value.items():
+                if status not in STATUSES:
+                    raise ValueError(f"{status!r} (for {key!r}) is not a status; use {', '.join(STATUSES)}")
+        return value

@@ -104,7 +104,7 @@ class Reader:
         ticket_id = ident(raw.get("ticket_id"))
         if ticket_id is None:
             raise UnavailableError("Thulium listed a ticket without a ticket_id, which its API does not do.")
-        reading = self.statuses.read(text(raw.get("full_status_name")))
+        reading = self.statuses.read(*status_fields(raw))
         email = text(raw.get("from")).strip() or None
         customer = ident(raw.get("customer_id"))
         login = text(raw.get("user_login")).strip()
@@ -141,6 +141,11 @@ class Reader:
             created_at=to_utc(raw.get("created_at"), self.zone),
             attachments=[self.names.attachment(attachment_id) for attachment_id in attachment_ids(raw)],
         )
+
+
+def status_fields(raw: dict[str, Any]) -> tuple[str | None, str | None, str]:
+    """A ticket's `status_id`, `substatus_id` and `full_status_name`, as `StatusMap` takes them."""
+    return ident(raw.get("status_id")), ident(raw.get("substatus_id")), text(raw.get("full_status_name"))
 
 
 def _number(message_id: str) -> int:

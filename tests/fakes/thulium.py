@@ -16,8 +16,12 @@ support.thulium.com):
 - `POST /api/tickets` (`body_type` PLAIN by default) answering `{"ticket_id": n}`,
   `POST .../agent_response` (HTML by default, `user_login` required) answering `[]`,
   `POST .../customer_response` and `PUT /api/tickets/:id` answering an empty body, and
-  `POST /api/temporary_files?filename=` taking raw bytes and answering a token.
-The statuses resource, which the docs name but do not place, is served at `GET /api/ticket_statuses`.
+  `POST /api/temporary_files?filename=` taking raw bytes and answering a token;
+- writes refuse fields their page does not list (`priority`, a sender's name...) with a 400. The
+  pages do not say what Thulium does with them; refusing is the stricter guess, so an adapter that
+  sends them fails here.
+The statuses resource, which the docs name but do not place, is not served: no public page gives its
+URL. `statuses_endpoint=True` serves it at `GET /api/ticket_statuses`, another integrator's guess.
 
 State is seeded from `random.Random(seed)`: a few hundred tickets in Polish and Russian, HTML and
 long bodies, attachments, internal comments, status changes, a bulk change within one minute, and an
@@ -53,6 +57,21 @@ ANCHOR = datetime(2026, 9, 1, 10, 0, tzinfo=UTC)
 """Seeded history ends before this moment; what tests write happens later, at the real time."""
 
 MINUTE = "%Y-%m-%d %H:%M"
+
+# The fields each write's page lists (api.thulium.com/docs: post_tickets, put_tickets_id,
+# post_tickets_id_agent_response, post_tickets_id_customer_response).
+CREATE_FIELDS = frozenset(
+    {
+        "to", "from", "subject", "body", "body_type", "comment", "cc", "attachments", "source", "direction",
+        "user_login", "customer_id", "tags", "status_id", "substatus_id", "category_id", "ticket_queue_id",
+        "custom_fields",
+    }
+)  # fmt: skip
+UPDATE_FIELDS = frozenset(
+    {"user_login", "status_id", "substatus_id", "category_id", "tags", "ticket_queue_id", "custom_fields"}
+)
+AGENT_RESPONSE_FIELDS = frozenset({"body", "body_type", "user_login", "date", "attachments"})
+CUSTOMER_RESPONSE_FIELDS = frozenset({"body", "body_type", "date"})
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,7 @@ class FakeThulium(FakeVendor):
         tickets: int = 300,
         zone: str = "Europe/Warsaw",
         permissions: frozenset[str] | None = None,
+        statuses_endpoint: bool = False,
     ) -> None:
         super().__init__()
         self.zone = ZoneInfo(zone)
@@ -162,9 +182,10 @@ class FakeThulium(FakeVendor):
                 "POST tickets/:id/customer_response",
             ),
             ("POST", r"/api/temporary_files", self._upload, "POST temporary_files"),
-            ("GET", r"/api/ticket_statuses", self._statuses, "GET ticket_statuses"),
         ):
             self.route(method, path, self._guarded(handler, permission))
+        if statuses_endpoint:
+            self.route("GET", r"/api/ticket_statuses", self._guarded(self._statuses, "GET ticket_statuses"))
 
     # -- the harness's hooks ----------------------------------------------------------------------
 
@@ -302,7 +323,7 @@ class FakeThulium(FakeVendor):
         return json_response(self._ticket_json(ticket, listing=False, custom=custom), **self._headers())
 
     def _create(self, request: Request) -> Response:
-        data = _json_object(request)
+        data = _json_object(request, CREATE_FIELDS)
         mailbox = _text_field(data, "to", required=True)
         if mailbox not in MAILBOXES:
             raise ApiError(
@@ -360,7 +381,7 @@ class FakeThulium(FakeVendor):
 
     def _update(self, request: Request, ticket_id: str) -> Response:
         ticket = self._ticket(ticket_id)
-        data = _json_object(request)
+        data = _json_object(request, UPDATE_FIELDS)
         now = datetime.now(UTC)
         if data.get("user_login") is not None:
             ticket.user_login = self._agent(data["user_login"], required=True)
@@ -378,7 +399,7 @@ class FakeThulium(FakeVendor):
 
     def _agent_response(self, request: Request, ticket_id: str) -> Response:
         ticket = self._ticket(ticket_id)
-        data = _json_object(request)
+        data = _json_object(request, AGENT_RESPONSE_FIELDS)
         body = _text_field(data, "body", required=True)
         _body_type(data)
         login = self._agent(data.get("user_login"), required=True)
@@ -392,7 +413,7 @@ class FakeThulium(FakeVendor):
 
     def _customer_response(self, request: Request, ticket_id: str) -> Response:
         ticket = self._ticket(ticket_id)
-        data = _json_object(request)
+        data = _json_object(request, CUSTOMER_RESPONSE_FIELDS)
         body = _text_field(data, "body", required=True)
         _body_type(data)
         ticket.messages.append(FakeMessage(self.message_id(), "MAIL", self._message_date(data), body=body))
@@ -599,7 +620,7 @@ def _custom_field_filters(query: dict[str, list[str]]) -> dict[str, list[str]]:
     return filters
 
 
-def _json_object(request: Request) -> dict[str, Any]:
+def _json_object(request: Request, fields: frozenset[str]) -> dict[str, Any]:
     try:
         data = json.loads(request.body.decode("utf-8")) if request.body else None
     except (ValueError, UnicodeDecodeError):
@@ -608,6 +629,10 @@ def _json_object(request: Request) -> dict[str, Any]:
         raise ApiError(
             400, 100400, "Request body is not a valid JSON object.", "Treść żądania nie jest obiektem JSON."
         )
+    unknown = sorted(set(data) - fields)
+    if unknown:
+        listed = ", ".join(unknown)
+        raise ApiError(400, 300007, f"Unknown fields: {listed}.", f"Nieznane pola: {listed}.")
     return data
 
 
@@ -918,7 +943,8 @@ def vendor_env(fake: FakeVendor) -> dict[str, str]:
 
 def env_for(fake: FakeVendor) -> dict[str, str]:
     """The backend `thulium` against the fake, declared in a TOML file as a user would who maps the
-    status their admin added ("Rozwiązane") to `solved`; secrets stay in the environment."""
+    status their admin added ("Rozwiązane", id 23 on its tickets) to `solved`; secrets stay in the
+    environment."""
     assert isinstance(fake, FakeThulium)
     config = fake.config_file(
         "[backends.thulium]\n"
@@ -928,6 +954,6 @@ def env_for(fake: FakeVendor) -> dict[str, str]:
         'password = "${THULIUM_PASSWORD}"\n'
         'mailbox = "${THULIUM_MAILBOX}"\n'
         'agent_login = "${THULIUM_AGENT_LOGIN}"\n'
-        'statuses = { "Rozwiązane" = "solved" }\n'
+        f'statuses = {{ "{SOLVED}" = "solved" }}\n'
     )
     return {**vendor_env(fake), "HELPDESK_CONFIG": str(config)}

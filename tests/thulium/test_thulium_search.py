@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from helpdesk_mcp.adapters.errors import InvalidInputError
-from helpdesk_mcp.adapters.model import NewReply, NewTicket, SearchQuery
+from helpdesk_mcp.adapters.model import NewReply, NewTicket, SearchQuery, Status
 from helpdesk_mcp.adapters.thulium.adapter import ThuliumAdapter
 from helpdesk_mcp.adapters.thulium.listing import encode_cursor
-from tests.fakes.thulium import IN_PROGRESS, SOLVED, WAITING, FakeThulium, FakeTicket, make_fake
+from tests.fakes.thulium import (
+    CLOSED,
+    IN_PROGRESS,
+    MERGED,
+    SOLVED,
+    WAITING,
+    FakeThulium,
+    FakeTicket,
+    make_fake,
+)
 from tests.thulium.conftest import MakeAdapter, settings_for
 
 pytestmark = pytest.mark.anyio
@@ -104,43 +115,79 @@ async def test_tickets_changing_between_pages_cause_no_duplicate_and_no_gap(
     assert not_yet not in seen  # it changed after the search began: it is newer than the cursor now
 
 
-async def test_status_filter_sends_the_account_status_ids(fake: FakeThulium, adapter: ThuliumAdapter) -> None:
-    pending = await every_page(adapter, SearchQuery(statuses=("pending",)), limit=50)
+@asynccontextmanager
+async def statuses_listed(**options: Any) -> AsyncIterator[tuple[FakeThulium, ThuliumAdapter]]:
+    """A Thulium that does answer the guessed statuses resource, and an adapter on it."""
+    with make_fake(statuses_endpoint=True).running() as fake:
+        assert isinstance(fake, FakeThulium)
+        adapter = ThuliumAdapter("thulium", settings_for(fake, **options))
+        try:
+            yield fake, adapter
+        finally:
+            await adapter.aclose()
 
-    assert pending == expected(fake, lambda t: t.status_id == WAITING)
-    assert {tuple(r.query["status_id[]"]) for r in fake.received("GET", LIST)} == {("13",)}
 
-
-async def test_an_unmapped_status_reads_as_open_with_its_own_name(
+async def test_without_a_statuses_resource_a_status_filter_is_applied_here(
     fake: FakeThulium, adapter: ThuliumAdapter
 ) -> None:
-    page = await adapter.search(SearchQuery(statuses=("open",)), 100)
+    pending = await every_page(adapter, SearchQuery(statuses=("pending",)), limit=50)
+    again = await adapter.search(SearchQuery(statuses=("closed",)), 10)
 
-    assert fake.received("GET", LIST)[0].query["status_id[]"] == ["12", "23"]
-    labels = {hit.ticket.status_label for hit in page.hits}
-    assert "Rozwiązane" in labels and "W realizacji - Dział techniczny" in labels
-    assert {hit.ticket.status for hit in page.hits} == {"open"}
-    assert [h.ticket.ref for h in page.hits] == expected(
-        fake, lambda t: t.status_id in (IN_PROGRESS, SOLVED)
-    )[:100]
+    assert pending == expected(fake, lambda t: t.status_id == WAITING) and pending
+    closed = expected(fake, lambda t: t.status_id in (CLOSED, MERGED))
+    assert [h.ticket.ref for h in again.hits] == closed[:10]
+    # Ids learned from tickets may miss a status, and a filter by them would miss its tickets.
+    assert all("status_id[]" not in r.query for r in fake.received("GET", LIST))
+    assert len(fake.received("GET", r"^/api/ticket_statuses$")) == 1, "its absence is remembered"
 
 
+async def test_status_filter_sends_the_account_status_ids_where_its_statuses_are_listed() -> None:
+    async with statuses_listed() as (fake, adapter):
+        pending = await every_page(adapter, SearchQuery(statuses=("pending",)), limit=50)
+
+        assert pending == expected(fake, lambda t: t.status_id == WAITING)
+        assert {tuple(r.query["status_id[]"]) for r in fake.received("GET", LIST)} == {("13",)}
+
+
+async def test_an_unmapped_status_reads_as_open_with_its_own_name() -> None:
+    async with statuses_listed() as (fake, adapter):
+        page = await adapter.search(SearchQuery(statuses=("open",)), 100)
+
+        assert fake.received("GET", LIST)[0].query["status_id[]"] == ["12", "23"]
+        labels = {hit.ticket.status_label for hit in page.hits}
+        assert "Rozwiązane" in labels and "W realizacji - Dział techniczny" in labels
+        assert {hit.ticket.status for hit in page.hits} == {"open"}
+        assert [h.ticket.ref for h in page.hits] == expected(
+            fake, lambda t: t.status_id in (IN_PROGRESS, SOLVED)
+        )[:100]
+
+
+@pytest.mark.parametrize("mapping", [{str(SOLVED): "solved"}, {"Rozwiązane": "solved"}], ids=["id", "name"])
 async def test_the_statuses_setting_maps_an_admin_added_status(
-    fake: FakeThulium, make_adapter: MakeAdapter
+    fake: FakeThulium, make_adapter: MakeAdapter, mapping: dict[str, Status]
 ) -> None:
-    defaults, mapped = make_adapter(), make_adapter(statuses={"Rozwiązane": "solved"})
-
-    assert (await defaults.search(SearchQuery(statuses=("solved",)), 10)).hits == []
-    assert fake.received("GET", LIST) == [], "no status of the account means solved: nothing to ask"
+    mapped = make_adapter(statuses=mapping)
 
     solved = await every_page(mapped, SearchQuery(statuses=("solved",)), limit=50)
+
     assert solved == expected(fake, lambda t: t.status_id == SOLVED) and solved
-    assert fake.received("GET", LIST)[0].query["status_id[]"] == ["23"]
+    read = await mapped.get_ticket(solved[0].partition(":")[2])
+    assert (read.status, read.status_label) == ("solved", "Rozwiązane")
+
+
+async def test_with_the_statuses_listed_a_status_no_one_means_asks_for_nothing() -> None:
+    async with statuses_listed() as (fake, defaults):
+        assert (await defaults.search(SearchQuery(statuses=("solved",)), 10)).hits == []
+        assert fake.received("GET", LIST) == [], "no status of the account means solved: nothing to ask"
+    async with statuses_listed(statuses={"Rozwiązane": "solved"}) as (fake, mapped):
+        solved = await every_page(mapped, SearchQuery(statuses=("solved",)), limit=50)
+        assert solved == expected(fake, lambda t: t.status_id == SOLVED) and solved
+        assert fake.received("GET", LIST)[0].query["status_id[]"] == ["23"]
 
 
 async def test_status_filter_still_works_when_the_statuses_resource_is_forbidden() -> None:
     allowed = frozenset({"GET tickets", "GET tickets/:id"})
-    with make_fake(permissions=allowed).running() as fake:
+    with make_fake(permissions=allowed, statuses_endpoint=True).running() as fake:
         assert isinstance(fake, FakeThulium)
         adapter = ThuliumAdapter("thulium", settings_for(fake))
         try:

@@ -5,12 +5,23 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from helpdesk_mcp.adapters.errors import InvalidInputError, NotFoundError, UnsupportedError
 from helpdesk_mcp.adapters.model import FileUpload, NewReply, NewTicket, SearchQuery
 from helpdesk_mcp.adapters.thulium.adapter import ThuliumAdapter
-from tests.fakes.thulium import SOLVED, WAITING, FakeThulium, make_fake
+from tests.fakes.thulium import (
+    IN_PROGRESS,
+    NEW,
+    PASSWORD,
+    POSTPONED,
+    SOLVED,
+    USER,
+    WAITING,
+    FakeThulium,
+    make_fake,
+)
 from tests.thulium.conftest import MakeAdapter, settings_for
 
 pytestmark = pytest.mark.anyio
@@ -181,15 +192,72 @@ async def test_a_status_the_ticket_already_has_is_not_set_again(
     assert fake.received("PUT") == []
 
 
-async def test_a_status_no_account_status_means_refuses_before_sending(
+async def test_a_status_is_set_by_the_id_its_tickets_show_without_a_statuses_resource(
+    fake: FakeThulium, adapter: ThuliumAdapter
+) -> None:
+    # Every ticket in progress shows a substatus too: "W realizacji - Dział techniczny".
+    for stored in fake.tickets.values():
+        if stored.status_id == IN_PROGRESS:
+            stored.substatus_id = 31
+    other = next(t for t in fake.tickets.values() if t.id != fake.showcase_id)
+    fake.set_status(other, IN_PROGRESS, 31, datetime.now(UTC))
+    assert fake.tickets[fake.showcase_id].status_id == WAITING
+
+    await adapter.reply(str(fake.showcase_id), NewReply(body="Przyjęte.", status="open"))
+
+    assert fake.received("GET", r"^/api/ticket_statuses$"), "the guessed resource is tried"
+    [update] = fake.received("PUT")
+    assert update.json() == {"status_id": str(IN_PROGRESS)}
+    read = await adapter.get_ticket(str(fake.showcase_id))
+    assert (read.status, read.status_label) == ("open", None)
+
+
+async def test_the_statuses_setting_gives_the_id_of_a_status_no_ticket_has_shown(
+    fake: FakeThulium, make_adapter: MakeAdapter
+) -> None:
+    for stored in fake.tickets.values():
+        if stored.status_id == SOLVED:
+            stored.status_id = NEW
+    adapter = make_adapter(statuses={str(SOLVED): "solved"})
+
+    message = await adapter.reply(str(fake.showcase_id), NewReply(body="Rozwiązane.", status="solved"))
+
+    [update] = fake.received("PUT")
+    assert update.json() == {"status_id": str(SOLVED)}
+    assert message.kind == "agent"
+    read = await adapter.get_ticket(str(fake.showcase_id))
+    assert (read.status, read.status_label) == ("solved", "Rozwiązane")
+
+
+async def test_a_status_no_known_status_means_refuses_before_sending(
     fake: FakeThulium, adapter: ThuliumAdapter
 ) -> None:
     with pytest.raises(InvalidInputError) as refused:
         await adapter.reply(str(fake.showcase_id), NewReply(body="Rozwiązane.", status="solved"))
 
-    assert "solved" in refused.value.message and "Rozwiązane (open)" in refused.value.message
-    assert "nothing was sent" in refused.value.message
+    said = refused.value.message
+    assert "'solved'" in said and "THULIUM_STATUSES" in said and "nothing was sent" in said
+    assert f"Rozwiązane (id {SOLVED}: open)" in said, "the statuses seen, with the ids to map"
     assert fake.received("POST") == [] and fake.received("PUT") == []
+    with pytest.raises(InvalidInputError):
+        await adapter.reply(str(fake.showcase_id), NewReply(body="Rozwiązane.", status="solved"))
+    assert len(fake.received("GET", r"^/api/tickets$")) == 1, "the newest tickets are read once for ids"
+
+
+async def test_where_the_statuses_resource_answers_it_names_the_ids() -> None:
+    with make_fake(statuses_endpoint=True).running() as fake:
+        assert isinstance(fake, FakeThulium)
+        adapter = ThuliumAdapter("thulium", settings_for(fake))
+        try:
+            with pytest.raises(InvalidInputError) as refused:
+                await adapter.reply(str(fake.showcase_id), NewReply(body="x", status="solved"))
+            await adapter.reply(str(fake.showcase_id), NewReply(body="Odkładamy.", status="on_hold"))
+        finally:
+            await adapter.aclose()
+        assert f"its statuses: Nowe (id {NEW}: new)" in refused.value.message
+        assert fake.received("GET", r"^/api/tickets$") == [], "no tickets read to learn ids"
+        [update] = fake.received("PUT")
+        assert update.json() == {"status_id": str(POSTPONED)}
 
 
 async def test_attaching_a_file_alone_sends_its_name_as_the_text(
@@ -212,8 +280,6 @@ async def test_what_thulium_cannot_do_is_refused_plainly(
     with pytest.raises(UnsupportedError, match="download"):
         await adapter.download_attachment(str(fake.showcase_id), "1260b55488e493060a4e73")
 
-    with pytest.raises(UnsupportedError, match="priority or requester_name"):
-        await adapter.create_ticket(NewTicket(subject="x", body="y", priority="high", requester_name="Ewa"))
     assert adapter.capabilities.create_fields == ("requester_email", "tags")
 
     bare = make_adapter(mailbox=None, agent_login=None)
@@ -230,3 +296,35 @@ async def test_unknown_and_malformed_ticket_ids(adapter: ThuliumAdapter) -> None
         await adapter.get_ticket("987654321")
     with pytest.raises(InvalidInputError, match="whole numbers"):
         await adapter.get_ticket("12a")
+
+
+async def test_fields_thulium_has_no_place_for_are_listed_not_stored_and_the_ticket_opens(
+    fake: FakeThulium, adapter: ThuliumAdapter
+) -> None:
+    ticket = await adapter.create_ticket(
+        NewTicket(
+            subject="Pilne: brak dostawy",
+            body="Paczka nie dotarła.",
+            requester_email="ewa@example.pl",
+            requester_name="Ewa Nowak",
+            priority="urgent",
+        )
+    )
+
+    [create] = fake.received("POST", r"^/api/tickets$")
+    assert set(create.json()) == {"to", "subject", "body", "body_type", "from"}
+    assert [(n.field, n.reason) for n in ticket.not_stored] == [
+        ("priority", "Thulium tickets have no priority; not sent."),
+        ("requester_name", "Thulium knows a ticket's sender by e-mail address only (`from`); not sent."),
+    ]
+    assert ticket.requester is not None and ticket.requester.email == "ewa@example.pl"
+    assert (await adapter.get_ticket(number(ticket.ref))).subject == "Pilne: brak dostawy"
+
+
+async def test_the_fake_refuses_fields_the_create_page_does_not_list(fake: FakeThulium) -> None:
+    async with httpx.AsyncClient(auth=(USER, PASSWORD)) as client:
+        answer = await client.post(
+            f"{fake.url}/api/tickets",
+            json={"to": "bok@sklep-przyklad.pl", "subject": "x", "body": "y", "priority": "high"},
+        )
+    assert answer.status_code == 400 and answer.json()["errors"][0]["message"] == "Unknown fields: priority."
