@@ -65,6 +65,8 @@ EXTENSION = "the ticket API extension (ticketInfo, staffTickets, clientTickets, 
 # generous, since osTicket's clock and ours may disagree.
 RECENT = timedelta(minutes=10)
 START_LIMIT = 5.0
+# Clocks drift; a ticket opened this little "in the future" is no sign of a wrong time zone.
+CLOCK_SLACK = timedelta(minutes=5)
 
 STOCK = Capabilities(
     search=False,
@@ -189,11 +191,35 @@ class OsticketAdapter(Adapter):
             )
 
     async def check(self) -> str:
-        if await self._detect():
-            return "the ticket API extension answered with this API key"
+        # A fresh probe: the one at start may have learnt only that the extension is there, from the
+        # very answer that refused the key.
+        async with self._detecting:
+            self._learn(await self._probe())
+        if not self._extension:
+            return (
+                "osTicket answered without the ticket API extension: only opening tickets works, and the API "
+                "key is first checked by a create"
+            )
+        return "the ticket API extension answered with this API key" + await self._clock_warning()
+
+    async def _clock_warning(self) -> str:
+        """A warning when the staff user's newest ticket was opened in the future: osTicket writes its
+        times in the database host's system time zone, so OSTICKET_TIMEZONE must name that zone."""
+        if self._staff_user is None:
+            return ""
+        tickets = [self._parse(t) for t in await self._list(STAFF_TICKETS, "staffUserName", self._staff_user)]
+        created = [t for t in tickets if t.created_at is not None]
+        if not created:
+            return ""
+        newest = max(created, key=lambda t: t.created_at or datetime.min.replace(tzinfo=UTC))
+        now = datetime.now(UTC)
+        if newest.created_at is None or newest.created_at <= now + CLOCK_SLACK:
+            return ""
+        ahead = round((newest.created_at - now).total_seconds() / 60)
         return (
-            "osTicket answered without the ticket API extension: only opening tickets works, and the API key "
-            "is first checked by a create"
+            f"; warning: ticket {newest.ref} was opened {ahead} minutes in the future as read with time zone "
+            f"{self._settings.timezone}: set OSTICKET_TIMEZONE (or `timezone`) to the database host's system "
+            "time zone (MySQL's @@system_time_zone)"
         )
 
     # -- reading ------------------------------------------------------------------------------------
