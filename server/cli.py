@@ -32,6 +32,7 @@ _FLAG_VARIABLES = {
     "allowed_dirs": "HELPDESK_ALLOWED_DIRS",
     "timeout": "HELPDESK_TIMEOUT",
     "http_token": "HELPDESK_HTTP_TOKEN",
+    "http_read_timeout": "HELPDESK_HTTP_READ_TIMEOUT",
     "log_level": "HELPDESK_LOG_LEVEL",
     "confirm_replies": "HELPDESK_CONFIRM_REPLIES",
 }
@@ -55,6 +56,12 @@ def _common_options() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--http-token", metavar="TOKEN", help="bearer token HTTP requires (HELPDESK_HTTP_TOKEN)"
+    )
+    common.add_argument(
+        "--http-read-timeout",
+        metavar="SECONDS",
+        help="time an HTTP client has to send a request's headers, then its body "
+        "(HELPDESK_HTTP_READ_TIMEOUT, 10)",
     )
     common.add_argument(
         "--log-level",
@@ -160,6 +167,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         token=settings.http_token,
+        read_timeout=settings.http_read_timeout,
         stateless=args.stateless,
         json_response=args.json_response,
         log_level=settings.log_level,

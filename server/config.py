@@ -55,6 +55,8 @@ class Settings:
     confirm_replies: ConfirmReplies = "auto"
     state_keys: tuple[SecretStr, ...] = ()
     """Keys that seal a confirmation in progress (2026-07-28), shared by replicas; first one seals."""
+    http_read_timeout: float = 10.0
+    """Seconds an HTTP client has to send a request's headers, and then again its body."""
 
     def secrets(self) -> list[str]:
         """Every secret value configured, so that logs and reports can keep them out."""
@@ -85,7 +87,10 @@ def load_settings(
         read_only=_flag(merged, "HELPDESK_READ_ONLY", problems),
         tools=_tool_list(merged, known_tools, problems),
         allowed_dirs=_allowed_dirs(merged, problems),
-        timeout=_timeout(merged, problems),
+        timeout=_seconds(merged, "HELPDESK_TIMEOUT", Settings.timeout, problems),
+        http_read_timeout=_seconds(
+            merged, "HELPDESK_HTTP_READ_TIMEOUT", Settings.http_read_timeout, problems
+        ),
         http_token=_secret(merged, "HELPDESK_HTTP_TOKEN"),
         log_level=_log_level(merged, problems),
         confirm_replies=_confirm_replies(merged, problems),
@@ -227,17 +232,17 @@ def _allowed_dirs(env: Mapping[str, str], problems: list[str]) -> tuple[Path, ..
     return tuple(dirs)
 
 
-def _timeout(env: Mapping[str, str], problems: list[str]) -> float:
-    value = env.get("HELPDESK_TIMEOUT", "").strip()
+def _seconds(env: Mapping[str, str], variable: str, default: float, problems: list[str]) -> float:
+    value = env.get(variable, "").strip()
     if not value:
-        return Settings.timeout
+        return default
     try:
         seconds = float(value)
     except ValueError:
         seconds = -1.0
     if not 0 < seconds <= 3600:
-        problems.append(f"HELPDESK_TIMEOUT: expected seconds between 0 and 3600, got {value!r}")
-        return Settings.timeout
+        problems.append(f"{variable}: expected seconds between 0 and 3600, got {value!r}")
+        return default
     return seconds
 
 

@@ -5,23 +5,36 @@ carry `Authorization: Bearer <token>`, compared in constant time. On a loopback 
 spelling it was given, the Host and Origin headers must name loopback too: the SDK checks them only
 for the exact strings 127.0.0.1, localhost and ::1, and a web page could otherwise reach a server on
 127.0.0.2 through DNS rebinding.
+
+Slow clients are bounded too. uvicorn waits forever for a request's headers, so a few hundred
+connections that send half a header could hold the server; here each request must arrive within
+HELPDESK_HTTP_READ_TIMEOUT (its headers, then its body again), and past MAX_CONNECTIONS open
+connections new requests get 503 until the deadlines have closed the slow ones.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import json
+import logging
 import re
 import socket
 from typing import Any
 
+import h11
 import uvicorn
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
+log = logging.getLogger(__name__)
+
+MAX_CONNECTIONS = 1000
+"""Open connections beyond which a request is answered 503, so file descriptors and memory last."""
 MIN_TOKEN_LENGTH = 32
 """Characters a token needs where other machines can reach the server and try to guess it."""
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
@@ -108,12 +121,64 @@ async def _unauthorized(send: Send) -> None:
     await send({"type": "http.response.body", "body": body.encode()})
 
 
+def with_read_deadline(seconds: float) -> type[H11Protocol]:
+    """uvicorn's h11 protocol, closing a connection that takes over `seconds` to send a request's
+    headers (from the connection opening, or from the request's first byte on a kept-alive one), or
+    over `seconds` more to send its body."""
+
+    class ReadDeadline(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+        _reading: object = None  # the h11 state (IDLE: headers, SEND_BODY: body) under a deadline
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._watch()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._watch()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop()
+            super().connection_lost(exc)
+
+        def _watch(self) -> None:
+            """Start a deadline for the part of a request now awaited; none once it has all arrived."""
+            state = self.conn.their_state
+            if state is not h11.IDLE and state is not h11.SEND_BODY:
+                self._stop()
+            elif self._deadline is None or state is not self._reading:
+                self._stop()
+                self._reading = state
+                self._deadline = self.loop.call_later(seconds, self._expire)
+
+        def _stop(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+            self._deadline = self._reading = None
+
+        def _expire(self) -> None:
+            self._deadline = None
+            if self.transport.is_closing():
+                return
+            part = "headers" if self._reading is h11.IDLE else "body"
+            log.debug("Closing a connection that sent no whole request %s within %g s", part, seconds)
+            if self._reading is h11.IDLE:
+                self.transport.write(
+                    b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+                )
+            self.transport.close()
+
+    return ReadDeadline
+
+
 def serve_http(
     server: MCPServer[Any],
     *,
     host: str,
     port: int,
     token: SecretStr | None,
+    read_timeout: float,
     stateless: bool,
     json_response: bool,
     log_level: str,
@@ -127,4 +192,13 @@ def serve_http(
     if token is not None:
         app = BearerTokenGate(app, token)
     # log_config=None: uvicorn keeps its hands off logging, so its records reach our JSON lines too.
-    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False, log_config=None)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        http=with_read_deadline(read_timeout),
+        limit_concurrency=MAX_CONNECTIONS,
+        log_level=log_level.lower(),
+        access_log=False,
+        log_config=None,
+    )

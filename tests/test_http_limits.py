@@ -3,6 +3,8 @@ loopback, and slow clients that try to hold the server's connections."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
 from pathlib import Path
 
@@ -10,6 +12,8 @@ import httpx
 import pytest
 from mcp import Client
 
+from helpdesk_mcp.server.config import ConfigError, load_settings
+from helpdesk_mcp.server.tools import TOOL_NAMES
 from tests.conftest import child_env, console_script, free_port, serve_http
 
 INITIALIZE = {
@@ -68,3 +72,55 @@ def test_beyond_loopback_a_token_of_32_characters_is_required(
     assert refused in started.stderr and len(started.stderr.strip().splitlines()) == 1
     if token:
         assert token not in started.stderr
+
+
+SLOW_CLIENTS = 300
+
+
+def _closed_by_server(sock: socket.socket) -> bytes:
+    """What the server sent before it closed `sock` (the test's own timeout only guards a hang)."""
+    sock.settimeout(60)
+    received = b""
+    try:
+        while len(received) < 4096 and (chunk := sock.recv(4096)):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    return received
+
+
+@pytest.mark.anyio
+async def test_slow_clients_are_cut_off_and_a_real_client_is_served(tmp_path: Path) -> None:
+    """Hundreds of connections that send half a request hold nothing for long: a real client is
+    served meanwhile, and each slow connection is closed by the server, not left open."""
+    with serve_http(tmp_path, HELPDESK_HTTP_READ_TIMEOUT="3") as server:
+        port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+        half_headers = []
+        with contextlib.ExitStack() as sockets:
+            for _ in range(SLOW_CLIENTS):
+                sock = sockets.enter_context(socket.create_connection(("127.0.0.1", port)))
+                sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ")
+                half_headers.append(sock)
+            half_body = sockets.enter_context(socket.create_connection(("127.0.0.1", port)))
+            half_body.sendall(
+                b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b'Accept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{"jsonrpc"'
+            )
+            silent = sockets.enter_context(socket.create_connection(("127.0.0.1", port)))
+
+            async with Client(server.url, mode="legacy") as client:
+                assert "search_tickets" in [tool.name for tool in (await client.list_tools()).tools]
+
+            for sock in half_headers:
+                assert _closed_by_server(sock).startswith(b"HTTP/1.1 408"), "half a header is cut off"
+            assert _closed_by_server(silent).startswith(b"HTTP/1.1 408"), "a silent connection too"
+            assert b" 200 " not in _closed_by_server(half_body), "half a body is cut off"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "86400"])
+def test_a_read_timeout_that_is_no_bound_is_a_configuration_error(value: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"HELPDESK_HTTP_READ_TIMEOUT": value}, known_tools=TOOL_NAMES)
+    assert refused.value.problems == [
+        f"HELPDESK_HTTP_READ_TIMEOUT: expected seconds between 0 and 3600, got {value!r}"
+    ]
