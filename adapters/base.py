@@ -9,6 +9,7 @@ what to do instead.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Literal
 
 from .model import (
     AttachmentContent,
@@ -62,6 +63,11 @@ class Adapter(ABC):
         """Learn, before any capability is read, what `capabilities` depends on (an optional vendor
         extension, say). Called once as the server starts, under a time limit; a failure is logged and
         left for the first operation to meet."""
+
+    def why_not(self, action: Literal["search", "reply"]) -> str | None:
+        """Why this backend cannot `action` where its capabilities say it cannot, naming what would
+        allow it (a vendor add-on, a setting); None leaves the server's general sentence."""
+        return None
 
     async def check(self) -> str:
         """Prove with one harmless read that the backend answers these credentials; says what was read."""

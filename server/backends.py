@@ -257,7 +257,7 @@ class Backends:
 def _unsearchable(adapter: Adapter, query: SearchQuery) -> str | None:
     capabilities = adapter.capabilities
     if not capabilities.search:
-        return (
+        return adapter.why_not("search") or (
             f"Backend {adapter.name!r} ({adapter.type}) cannot search or list tickets; open one by its ref."
         )
     unsupported = [name for name in query.used_filters() if name not in capabilities.search_filters]

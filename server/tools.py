@@ -216,7 +216,8 @@ def _reply_target(
         )
     if not internal and not capabilities.reply:
         raise UnsupportedError(
-            f"Backend {adapter.name!r} ({adapter.type}) cannot send replies through its API."
+            adapter.why_not("reply")
+            or f"Backend {adapter.name!r} ({adapter.type}) cannot send replies through its API."
         )
     if status is not None and not capabilities.status_on_reply:
         raise UnsupportedError(

@@ -25,7 +25,16 @@ from ..model import (
     Ticket,
     make_ref,
 )
-from .store import MAX_ROWID, Position, Store, from_db_time, missing_attachment, missing_ticket, to_db_time
+from .store import (
+    MAX_ROWID,
+    SEARCH_SECONDS,
+    Position,
+    Store,
+    from_db_time,
+    missing_attachment,
+    missing_ticket,
+    to_db_time,
+)
 
 T = TypeVar("T")
 Args = TypeVarTuple("Args")
@@ -80,8 +89,10 @@ def _row_id(text: str) -> int | None:
 class LocalAdapter(Adapter):
     """A small real helpdesk in one SQLite file at `path`; replies are signed by `agent_name`.
 
-    Calls are serialized through a limiter of one, so the store's single connection is used by one
-    worker thread at a time; other processes on the same file are kept apart by SQLite's locks.
+    Calls are serialized through a limiter of one, so each of the store's connections is used by one
+    worker thread at a time; searches have their own connection and limiter, so a slow search never
+    holds up reading or writing a ticket. Other processes on the same file are kept apart by SQLite's
+    locks.
     """
 
     type = "local"
@@ -97,12 +108,15 @@ class LocalAdapter(Adapter):
         attachment_download=True,
     )
 
-    def __init__(self, name: str, path: Path, agent_name: str = "Agent") -> None:
+    def __init__(
+        self, name: str, path: Path, agent_name: str = "Agent", search_seconds: float = SEARCH_SECONDS
+    ) -> None:
         super().__init__(name)
         self.path = path
         self.agent_name = agent_name
-        self._store = Store(path, name)
+        self._store = Store(path, name, search_seconds)
         self._limiter = anyio.CapacityLimiter(1)
+        self._search_limiter = anyio.CapacityLimiter(1)
 
     async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
         if limit < 1:
@@ -110,7 +124,9 @@ class LocalAdapter(Adapter):
         after = decode_cursor(cursor) if cursor else None
         limit = min(limit, MAX_PAGE)
         # One row beyond the page says whether another page exists.
-        rows = await self._run(self._store.search, query, limit + 1, after)
+        rows = await anyio.to_thread.run_sync(
+            self._store.search, query, limit + 1, after, limiter=self._search_limiter
+        )
         hits = [
             SearchHit(ticket=summary, cursor=encode_cursor(position)) for summary, position in rows[:limit]
         ]

@@ -1,16 +1,22 @@
 """The local helpdesk's SQLite layer: schema, queries and transactions, all synchronous.
 
-A `Store` owns one connection. Every public method holds the store's lock for its whole run, and
-every write is one `BEGIN IMMEDIATE` transaction, so that threads of one process and several
-processes sharing the file never interleave half-done changes. Timestamps are stored as fixed-width
-ISO 8601 UTC text with microseconds, so that comparing the text compares the times.
+A `Store` owns two connections, each with its lock held by a public method for its whole run: one
+for searches, one for everything else, so that a costly search never holds up reading a ticket (the
+file is in WAL mode: readers and a writer do not block each other). A search has a time budget and
+stops with a clear error beyond it. Every write is one `BEGIN IMMEDIATE` transaction, so that
+threads of one process and several processes sharing the file never interleave half-done changes.
+Timestamps are stored as fixed-width ISO 8601 UTC text with microseconds, so that comparing the text
+compares the times. Errors never name the file: a model reads them; the log names it for the operator.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +47,15 @@ Position = tuple[str, int]
 
 MAX_ROWID = 2**63 - 1
 BUSY_TIMEOUT_MS = 10_000
+MAX_SEARCH_WORDS = 32
+SEARCH_SECONDS = 5.0
+_PROGRESS_STEPS = 10_000  # SQLite instructions between looks at a search's clock
+# What FTS5's unicode61 tokenizer keeps as a word: runs of letters and digits. Words of a query are
+# split at whitespace and at control characters (a NUL would end SQLite's reading of the query).
+_TOKEN = re.compile(r"[^\W_]+")
+_QUERY_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
+
+log = logging.getLogger(__name__)
 
 # Migration i takes the schema from version i to i + 1. They are frozen text rather than built from
 # the model's literals, because a migration must keep meaning what it meant when a file ran it.
@@ -150,10 +165,26 @@ def fts_query(text: str) -> str | None:
     `a*b`, `-x` or a stray `"` are searched for as plain words. Words without a letter or digit
     cannot match anything and are dropped; text made only of such words returns None, and a search
     for it finds no tickets (it is not read as "no text filter").
+
+    What makes a search costly is refused with a sentence: more than `MAX_SEARCH_WORDS` words, and a
+    word whose last part (the prefix) is one character, which matches nearly every word there is.
     """
-    words = [word for word in text.split() if any(char.isalnum() for char in word)]
+    words = [word for word in _QUERY_SPACE.split(text) if _TOKEN.search(word)]
     if not words:
         return None
+    counted = sum(len(_TOKEN.findall(word)) for word in words)
+    if counted > MAX_SEARCH_WORDS:
+        raise InvalidInputError(
+            f"The search text has {counted} words; use at most {MAX_SEARCH_WORDS}, the most telling ones."
+        )
+    for word in words:
+        prefix = _TOKEN.findall(word)[-1]
+        if len(prefix) == 1:
+            part = "is one character" if prefix == word else f"ends in the one-character word {prefix!r}"
+            raise InvalidInputError(
+                f"The search word {word!r} {part}, which would match nearly every word since each word is "
+                "matched as the start of a word; leave it out or write at least two characters."
+            )
     return " AND ".join('"' + word.replace('"', '""') + '"*' for word in words)
 
 
@@ -225,6 +256,26 @@ def _required(text: str, what: str, hint: str) -> str:
     if not stripped:
         raise InvalidInputError(f"The ticket's {what} is empty; {hint}.")
     return stripped
+
+
+class _Line:
+    """One connection to the file, and the lock that gives it to one thread at a time."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.connection: sqlite3.Connection | None = None
+
+
+class _Budget:
+    """A search's clock: SQLite calls it as it works, and it stops the search once time is up."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.spent = False
+
+    def __call__(self) -> int:
+        self.spent = time.monotonic() > self.deadline
+        return int(self.spent)
 
 
 def _insert(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
@@ -301,11 +352,12 @@ class Store:
     adapter for a configuration never touches the disk.
     """
 
-    def __init__(self, path: Path, name: str = "local") -> None:
+    def __init__(self, path: Path, name: str = "local", search_seconds: float = SEARCH_SECONDS) -> None:
         self.path = path
         self.name = name
-        self._lock = threading.Lock()
-        self._connection: sqlite3.Connection | None = None
+        self.search_seconds = search_seconds
+        self._main = _Line()
+        self._searches = _Line()
 
     # -- public operations ------------------------------------------------------------------------
 
@@ -315,8 +367,24 @@ class Store:
         """At most `limit` tickets matching `query`, newest update first, strictly after `after`."""
         conditions = _search_conditions(query, after)
         sql = f"{_SUMMARY_SELECT} WHERE {conditions.sql()} ORDER BY t.updated_at DESC, t.id DESC LIMIT ?"
-        with self._read() as conn:
-            rows = conn.execute(sql, [*conditions.params, limit]).fetchall()
+        budget = _Budget(self.search_seconds)
+        with self._read(self._searches) as conn:
+            conn.set_progress_handler(budget, _PROGRESS_STEPS)
+            try:
+                rows = conn.execute(sql, [*conditions.params, limit]).fetchall()
+            except sqlite3.OperationalError as error:
+                if budget.spent:
+                    raise InvalidInputError(
+                        f"The search ran longer than {self.search_seconds:g} s and was stopped; search for "
+                        "fewer or longer words, or narrow it with filters."
+                    ) from None
+                if query.text and "fts5" in str(error):
+                    raise InvalidInputError(
+                        "The search text could not be read as words; search for plain words."
+                    ) from None
+                raise
+            finally:
+                conn.set_progress_handler(None, 0)
         return [(self._summary(row), (row["updated_at"], row["id"])) for row in rows]
 
     def get_ticket(self, ticket_id: int) -> Ticket:
@@ -378,26 +446,29 @@ class Store:
         return len(tickets)
 
     def close(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+        for line in (self._main, self._searches):
+            with line.lock:
+                if line.connection is not None:
+                    line.connection.close()
+                    line.connection = None
 
     # -- connection and transactions --------------------------------------------------------------
 
     @contextmanager
-    def _guarded(self) -> Iterator[sqlite3.Connection]:
-        """The connection, with sqlite3's errors turned into the helpdesk's."""
-        with self._lock:
+    def _guarded(self, line: _Line) -> Iterator[sqlite3.Connection]:
+        """The connection of `line`, with sqlite3's errors turned into the helpdesk's."""
+        with line.lock:
             try:
-                yield self._connect()
+                if line.connection is None:
+                    line.connection = self._connect()
+                yield line.connection
             except sqlite3.Error as error:
                 raise self._unavailable(error) from error
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def _read(self, line: _Line | None = None) -> Iterator[sqlite3.Connection]:
         """A read transaction, so that the several queries of one call see one snapshot."""
-        with self._guarded() as conn:
+        with self._guarded(line or self._main) as conn:
             conn.execute("BEGIN")
             try:
                 yield conn
@@ -408,7 +479,7 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that takes the write lock up front: what it reads cannot go stale."""
-        with self._guarded() as conn:
+        with self._guarded(self._main) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -419,16 +490,15 @@ class Store:
                 raise
 
     def _connect(self) -> sqlite3.Connection:
-        if self._connection is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise UnavailableError(
-                    f"The local helpdesk at {self.path} cannot be created ({error.strerror or error}); "
-                    "point HELPDESK_DB at a writable place."
-                ) from error
-            self._connection = self._open()
-        return self._connection
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            log.warning("local helpdesk %r: cannot create the folder of %s: %s", self.name, self.path, error)
+            raise UnavailableError(
+                f"{self._who()} cannot be created ({error.strerror or 'an operating system error'}); "
+                "point HELPDESK_DB at a writable place (the server's log names the file)."
+            ) from error
+        return self._open()
 
     def _open(self) -> sqlite3.Connection:
         # Locking is ours (the store's lock, and the adapter's limiter), hence check_same_thread off;
@@ -452,7 +522,7 @@ class Store:
             version: int = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise UnavailableError(
-                    f"The local helpdesk at {self.path} was written by a newer helpdesk-mcp; "
+                    f"{self._who()} is kept in a file written by a newer helpdesk-mcp; "
                     "upgrade helpdesk-mcp to use it."
                 )
             for statements in MIGRATIONS[version:]:
@@ -468,11 +538,15 @@ class Store:
     def _unavailable(self, error: sqlite3.Error) -> UnavailableError:
         code = getattr(error, "sqlite_errorcode", None)
         if code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            return UnavailableError(f"The local helpdesk at {self.path} is busy; try again in a moment.")
+            return UnavailableError(f"{self._who()} is busy; try again in a moment.")
+        log.warning("local helpdesk %r: %s failed: %s", self.name, self.path, error)
         return UnavailableError(
-            f"The local helpdesk at {self.path} failed ({error}); "
-            "check that the file is a helpdesk-mcp database on a writable disk."
+            f"{self._who()} failed ({error}); check that its file is a helpdesk-mcp "
+            "database on a writable disk (the server's log names the file and the error)."
         )
+
+    def _who(self) -> str:
+        return f"The local helpdesk (backend {self.name!r})"
 
     # -- reading ----------------------------------------------------------------------------------
 

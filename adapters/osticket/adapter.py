@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import anyio
@@ -61,6 +61,7 @@ STAFF_TICKETS = "api/http.php/tickets/staffTickets"
 CLIENT_TICKETS = "api/http.php/tickets/clientTickets"
 REPLY = "api/http.php/tickets/reply.json"
 EXTENSION = "the ticket API extension (ticketInfo, staffTickets, clientTickets, reply.json)"
+EXTENSION_DOCS = "the README, section osTicket (https://github.com/osTicket/osTicket/pull/4361)"
 # How far back a ticket may have been opened to count as ours after a create whose answer was lost:
 # generous, since osTicket's clock and ours may disagree.
 RECENT = timedelta(minutes=10)
@@ -185,10 +186,28 @@ class OsticketAdapter(Adapter):
 
     async def _need_extension(self, doing: str) -> None:
         if not await self._detect():
-            raise UnsupportedError(
-                f"Backend {self.name!r} (osTicket) cannot {doing}: stock osTicket's API only opens tickets, "
-                f"and this needs {EXTENSION} installed on the helpdesk."
-            )
+            raise UnsupportedError(self._stock(doing))
+
+    def _stock(self, doing: str) -> str:
+        return (
+            f"Backend {self.name!r} (osTicket) cannot {doing}: stock osTicket's API only opens tickets (it "
+            f"cannot even read one back), and this needs {EXTENSION} installed on the helpdesk; see "
+            f"{EXTENSION_DOCS}."
+        )
+
+    def why_not(self, action: Literal["search", "reply"]) -> str | None:
+        if self._extension is False:
+            return self._stock("search tickets" if action == "search" else "reply")
+        if action == "reply" and self._staff_user is None:
+            return self._no_staff_user()
+        return None
+
+    def _no_staff_user(self) -> str:
+        return (
+            f"Backend {self.name!r} (osTicket) has the ticket API extension but cannot reply until a staff "
+            "user is configured: set OSTICKET_STAFF_USER (or `staff_user`) to the osTicket user name replies "
+            "are sent as."
+        )
 
     async def check(self) -> str:
         # A fresh probe: the one at start may have learnt only that the extension is there, from the
@@ -367,10 +386,7 @@ class OsticketAdapter(Adapter):
                 "(internal=false) or add the note in osTicket's staff panel."
             )
         if self._staff_user is None:
-            raise UnsupportedError(
-                f"Backend {self.name!r} (osTicket) cannot reply until a staff user is configured: set "
-                "OSTICKET_STAFF_USER (or `staff_user`) to the osTicket user name replies are sent as."
-            )
+            raise UnsupportedError(self._no_staff_user())
         if not reply.body.strip() and not reply.attachments:
             raise InvalidInputError("The reply is empty; write a body or attach a file.")
         status_id = self._statuses.status_id(reply.status) if reply.status else None

@@ -1,4 +1,4 @@
-"""How a osTicket backend is configured (imported at start without the adapter itself)."""
+"""How an osTicket backend is configured (imported at start without the adapter itself)."""
 
 from __future__ import annotations
 

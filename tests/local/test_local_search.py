@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -88,27 +89,50 @@ async def test_text_ignores_accents(adapter: LocalAdapter) -> None:
         'refund "card',
         '"',
         '""',
-        "a*b",
+        "ab*cd",
         "NOT",
         "NOT refund",
-        "-x",
+        "-xy",
         "(",
         ")(",
         "refund OR",
-        "NEAR(a b)",
+        "NEAR(ab cd)",
         "subject:refund",
         "^refund",
         "*",
         "'; DROP TABLE tickets; --",
         "\x00",
+        "refund\x00card",
         "x" * 5000,
     ],
 )
 async def test_hostile_text_is_searched_as_plain_words(adapter: LocalAdapter, text: str) -> None:
-    await adapter.create_ticket(NewTicket(subject="Refund for a card payment", body="NOT a joke: a*b -x"))
+    await adapter.create_ticket(NewTicket(subject="Refund for a card payment", body="NOT a joke: ab*cd -xy"))
     page = await adapter.search(SearchQuery(text=text), limit=5)
     assert len(page.hits) <= 1
     assert len(await subjects(adapter)) == 1
+
+
+async def test_a_nul_in_the_text_separates_words(adapter: LocalAdapter) -> None:
+    await adapter.create_ticket(NewTicket(subject="Refund for a card payment", body="Please."))
+    assert await subjects(adapter, text="refund\x00card") == ["Refund for a card payment"]
+    assert await subjects(adapter, text="refund\x00parcel") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("refund a", "The search word 'a' is one character"),
+        ("order 5", "The search word '5' is one character"),
+        ("ab*c", "The search word 'ab*c' ends in the one-character word 'c'"),
+        (" ".join(["refund"] * 33), "The search text has 33 words; use at most 32"),
+        ("-".join(["ab"] * 40), "The search text has 40 words; use at most 32"),
+    ],
+)
+async def test_costly_text_is_refused_in_one_sentence(adapter: LocalAdapter, text: str, said: str) -> None:
+    with pytest.raises(InvalidInputError, match=re.escape(said)) as refused:
+        await adapter.search(SearchQuery(text=text), limit=5)
+    assert refused.value.message.count(". ") == 0 and refused.value.message.endswith(".")
 
 
 async def test_text_without_letters_or_digits_matches_nothing(adapter: LocalAdapter) -> None:

@@ -205,9 +205,11 @@ async def test_a_file_that_is_not_a_helpdesk_is_reported_as_unavailable(tmp_path
     path = tmp_path / "notes.txt"
     path.write_text("these are not the tickets you are looking for" * 100)
     adapter = LocalAdapter("local", path)
-    with pytest.raises(UnavailableError, match="check that the file is a helpdesk-mcp database"):
+    with pytest.raises(UnavailableError, match="check that its file is a helpdesk-mcp database") as failed:
         await adapter.get_ticket("1")
     await adapter.aclose()
+    # A model reads this error: the server's paths are for its log only.
+    assert str(tmp_path) not in failed.value.message
 
 
 async def test_a_file_from_a_newer_version_is_refused(db_path: Path, adapter: LocalAdapter) -> None:
@@ -225,6 +227,9 @@ async def test_a_place_where_no_file_can_be_made_is_reported_as_unavailable(tmp_
     blocker = tmp_path / "plain-file"
     blocker.write_text("not a directory")
     adapter = LocalAdapter("local", blocker / "helpdesk.db")
-    with pytest.raises(UnavailableError, match=r"cannot be created .*point HELPDESK_DB at a writable place"):
+    with pytest.raises(
+        UnavailableError, match=r"cannot be created .*point HELPDESK_DB at a writable place"
+    ) as failed:
         await adapter.get_ticket("1")
     await adapter.aclose()
+    assert str(tmp_path) not in failed.value.message

@@ -17,7 +17,7 @@ from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
 from tests.conftest import connect
 from tests.fakes.harness import Fault
-from tests.fakes.osticket import OsticketFake, env_for
+from tests.fakes.osticket import OsticketFake, env_for, vendor_env
 from tests.osticket.conftest import adapter_for
 
 pytestmark = pytest.mark.anyio
@@ -197,3 +197,38 @@ async def test_a_reply_whose_answer_was_lost_is_found_without_its_emoji(fake: Os
     assert message.id == str(ticket.entries[-1].id) and message.body == "Zrobione"
     assert len(fake.received("POST", r"/reply\.json$")) == 1
     await adapter.aclose()
+
+
+async def refusal(client: Client, tool: str, arguments: dict[str, Any]) -> str:
+    """The sentence a tool refuses with; a search answers the backends it left out in `notes`."""
+    result = await client.call_tool(tool, arguments)
+    if tool == "search_tickets" and not result.is_error:
+        [note] = result.structured_content["notes"]  # type: ignore[index]
+        return str(note)
+    assert result.is_error
+    text: str = result.content[0].text  # type: ignore[union-attr]
+    return text
+
+
+async def test_stock_osticket_says_the_extension_is_needed_not_to_open_by_ref(stock: OsticketFake) -> None:
+    settings = load_settings(vendor_env(stock), known_tools=TOOL_NAMES)
+    async with connect(settings, "auto") as stock_client:
+        ref = f"osticket:{stock.tickets[0].number}"
+        for tool, arguments in (
+            ("search_tickets", {"requester": "ola@example.com"}),
+            ("get_ticket", {"ticket": ref}),
+            ("reply_ticket", {"ticket": ref, "body": "Dzień dobry"}),
+        ):
+            said = await refusal(stock_client, tool, arguments)
+            assert "ticket API extension" in said and "README, section osTicket" in said, said
+            assert "by its ref" not in said and "osTicket" in said
+
+
+async def test_a_reply_without_a_staff_user_names_the_setting(fake: OsticketFake) -> None:
+    env = {k: v for k, v in vendor_env(fake).items() if k != "OSTICKET_STAFF_USER"}
+    async with connect(load_settings(env, known_tools=TOOL_NAMES), "auto") as no_staff:
+        said = await refusal(
+            no_staff, "reply_ticket", {"ticket": f"osticket:{fake.tickets[0].number}", "body": "Dzień dobry"}
+        )
+    assert "OSTICKET_STAFF_USER" in said and "through its API" not in said
+    assert fake.received("POST", r"/reply\.json$") == []
