@@ -117,3 +117,12 @@ async def test_request_lines_with_customer_addresses_stay_out_of_an_info_log(cap
     assert asked, "the fake was asked for the customer by e-mail, in the query string"
     assert any('"tools/call ok"' in line for line in captured), "the INFO log was captured"
     assert not [line for line in captured if "jan.kowalski" in line]
+
+
+def test_a_urls_user_info_never_reaches_the_log(captured: list[str]) -> None:
+    listen(captured, [])
+    logging.getLogger("tests.vendor").warning(
+        "retrying https://api-user:hunter2-pass@crm.example.com/api/tickets"
+    )
+    assert captured and all("hunter2" not in line and "api-user" not in line for line in captured)
+    assert "https://***@crm.example.com/api/tickets" in captured[-1]
