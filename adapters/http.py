@@ -30,6 +30,7 @@ from .errors import (
     OutcomeUnknownError,
     RateLimitedError,
     UnavailableError,
+    UnsupportedError,
 )
 from .redact import Redactor
 from .settings import HttpSettings
@@ -193,9 +194,42 @@ class VendorClient:
                 raise OutcomeUnknownError(f"{said}, so whether the change was applied is unknown.") from None
             raise UnavailableError(f"{said}; it may be failing or behind a proxy. Try again later.") from None
 
+    async def download(self, url: str, *, max_bytes: int) -> tuple[httpx.Response, bytes]:
+        """A file's bytes, streamed: refused once it is known to exceed `max_bytes`, without reading on.
+
+        The caller decides which URLs may be fetched; redirects are not followed, so the file is read
+        from that very place.
+        """
+        chunks: list[bytes] = []
+        size = 0
+        async with self._limiter:
+            await self._throttle.wait()
+            try:
+                async with self.client.stream("GET", url) as response:
+                    if not response.is_success:
+                        raise self._status_error(response)
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > max_bytes:
+                        raise self._too_large(int(declared), max_bytes)
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise self._too_large(None, max_bytes)
+                        chunks.append(chunk)
+            except httpx.TransportError as exc:
+                raise self._unreachable(exc) from None
+        return response, b"".join(chunks)
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+
+    def _too_large(self, size: int | None, max_bytes: int) -> UnsupportedError:
+        said = f"{size:,} bytes" if size is not None else f"more than {max_bytes:,} bytes"
+        return UnsupportedError(
+            f"The file on {self._who()} is {said}; files of up to {max_bytes:,} bytes are downloaded "
+            "here, so open it in the helpdesk itself."
+        )
 
     async def _send(self, method: str, path: str, kwargs: dict[str, Any]) -> httpx.Response:
         async with self._limiter:

@@ -118,7 +118,7 @@ BACKEND_TYPES: dict[str, BackendType] = {
         name="usedesk",
         settings=UsedeskSettings,
         build=_build_usedesk,
-        env=_env("USEDESK", "api_token", "url", "user_id"),
+        env=_env("USEDESK", "api_token", "url", "user_id", "file_hosts"),
         enabled_by=("USEDESK_API_TOKEN",),
     ),
 }

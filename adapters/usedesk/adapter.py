@@ -5,15 +5,25 @@ for plain calls, multipart with `files[]` parts when files go along. Replies are
 with `type=public` (without it UseDesk makes the comment private) from the configured agent; notes
 are `type=private`; a status is set afterwards with `/update/ticket`. See `search` for how the
 cursor pages across UseDesk's pages of 100.
+
+Files: UseDesk documents `files[]` on `/create/comment` only. They are sent with `/create/ticket`
+too, in case UseDesk keeps them there, and the new ticket is read back; files it did not keep are
+added in one internal note (documented: a comment with `type=private` and `files[]`), which no
+customer sees, since a public comment from the agent would mail them to the customer and one from
+the client would be words the customer never wrote. The result names that note in `not_stored`.
+A file is downloaded only from the API's own origin or a host configured in `file_hosts`, since the
+ticket document names any URL it likes; it is streamed and refused past `MAX_FILE_BYTES`.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,6 +38,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..http import VendorClient
+from ..limits import MAX_FILE_BYTES
 from ..model import (
     SEARCH_FILTERS,
     AttachmentContent,
@@ -36,6 +47,7 @@ from ..model import (
     Message,
     NewReply,
     NewTicket,
+    NotStored,
     SearchPage,
     SearchQuery,
     Ticket,
@@ -50,6 +62,20 @@ from .vendor_errors import vendor_error_reader
 LOOK_BACK = timedelta(minutes=2)
 # Tickets with our subject among the newest that are opened to compare their `additional_id`.
 MAX_CANDIDATES = 3
+Origin = tuple[str, str, int]
+
+
+def origin(url: str) -> Origin | None:
+    """Scheme, host and port of an http(s) URL (a bare host means HTTPS), or None if it is not one."""
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
 
 
 class UsedeskAdapter(Adapter):
@@ -81,6 +107,10 @@ class UsedeskAdapter(Adapter):
         self._settings = settings
         self._token = settings.api_token.get_secret_value()
         self._statuses = StatusMap(name, settings.statuses)
+        self._queries = search.QueryResults()
+        self._file_origins = {
+            found for found in map(origin, [settings.url, *settings.file_hosts]) if found is not None
+        }
         self._client = VendorClient(
             backend=name,
             vendor="UseDesk",
@@ -99,11 +129,14 @@ class UsedeskAdapter(Adapter):
         if found is None:
             return SearchPage(hits=[], more=False)
         try:
+            fetch: search.Fetch = self._list
+            if "query" in found.params:
+                fetch = self._queries.fetcher(self._list, fresh=cursor is None)
             return await search.scan(
                 found,
                 limit,
                 cursor,
-                fetch=self._list,
+                fetch=fetch,
                 read=lambda item: wire.summary(item, self.name, self._statuses),
                 backend=self.name,
             )
@@ -165,14 +198,16 @@ class UsedeskAdapter(Adapter):
                     f"{exc.message.rstrip('.')}; UseDesk shows no such new ticket yet, so search for the "
                     f"subject {ticket.subject!r} before trying again."
                 ) from None
-            return found
-        try:
-            return await self.get_ticket(ticket_id)
-        except HelpdeskError as exc:
-            raise type(exc)(
-                f"The ticket was opened as {make_ref(self.name, ticket_id)}, but reading it back failed "
-                f"({exc.message.rstrip('.')}); read it with get_ticket and do not open it again."
-            ) from None
+            created = found
+        else:
+            try:
+                created = await self.get_ticket(ticket_id)
+            except HelpdeskError as exc:
+                raise type(exc)(
+                    f"The ticket was opened as {make_ref(self.name, ticket_id)}, but reading it back failed "
+                    f"({exc.message.rstrip('.')}); read it with get_ticket and do not open it again."
+                ) from None
+        return await self._files_kept(created, ticket.attachments)
 
     async def reply(self, ticket_id: str, reply: NewReply) -> Message:
         number = self._ticket_number(ticket_id)
@@ -218,6 +253,63 @@ class UsedeskAdapter(Adapter):
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    async def _files_kept(self, created: Ticket, uploads: Sequence[FileUpload]) -> Ticket:
+        """The new ticket with every file sent along: those UseDesk did not keep go in an internal note."""
+        first = next((message for message in created.messages if message.kind != "system"), None)
+        kept = Counter(attachment.filename for attachment in first.attachments) if first else Counter()
+        missing = []
+        for upload in uploads:
+            if kept[upload.filename] > 0:
+                kept[upload.filename] -= 1
+            else:
+                missing.append(upload)
+        if not missing:
+            return created
+        ref = created.ref
+        number = self._ticket_number(ref.split(":", 1)[1])
+        names = ", ".join(upload.filename for upload in missing)
+        # `silent` keeps a New ticket New: it is documented on /update/ticket and assumed here.
+        fields: dict[str, Any] = {
+            "ticket_id": number,
+            "message": wire.to_html(f"Files sent with the ticket when it was opened: {names}"),
+            "type": "private",
+            "silent": "true",
+        }
+        if self._settings.user_id is not None:
+            fields |= {"from": "user", "user_id": int(self._settings.user_id)}
+        done = f"The ticket was opened as {ref}, but UseDesk did not keep its files ({names})"
+        try:
+            answer = await self._write("create/comment", fields, missing)
+        except OutcomeUnknownError as exc:
+            raise OutcomeUnknownError(
+                f"{done}, and whether the internal note that adds them arrived is unknown "
+                f"({exc.message.rstrip('.')}); read {ref} before attaching them with attach_file, and do "
+                "not open the ticket again."
+            ) from None
+        except HelpdeskError as exc:
+            raise type(exc)(
+                f"{done}, and adding them in an internal note failed ({exc.message.rstrip('.')}); attach "
+                f"them to {ref} with attach_file, and do not open the ticket again."
+            ) from None
+        note = wire.ident(answer.get("comment_id")) or "?"
+        try:
+            reread = await self.get_ticket(str(number))
+        except HelpdeskError:
+            reread = created
+        where = f"in internal note {note} (agents only)"
+        reason = "UseDesk keeps files sent with a comment, not with a new ticket"
+        return reread.model_copy(
+            update={
+                "not_stored": [
+                    *reread.not_stored,
+                    *(
+                        NotStored(field="attachments", name=upload.filename, reason=reason, stored=where)
+                        for upload in missing
+                    ),
+                ]
+            }
+        )
 
     # -- UseDesk calls -----------------------------------------------------------------------------
 
@@ -346,13 +438,21 @@ class UsedeskAdapter(Adapter):
         return found
 
     async def _download(self, url: str | None, name: str) -> AttachmentContent:
-        if url is None or not url.lower().startswith(("https://", "http://")):
+        found = origin(url) if url is not None and url.lower().startswith(("https://", "http://")) else None
+        if url is None or found is None:
             raise UnavailableError(f"UseDesk gives no download address for {name!r}.")
-        response = await self._client.read("GET", url)
+        if found not in self._file_origins:
+            host = found[1] if len(found[1]) <= 100 else found[1][:99] + "…"
+            raise UnsupportedError(
+                f"UseDesk lists the file {name!r} on {host}, not on the API's own host, so it is not "
+                f"downloaded; if {host} is where this UseDesk account keeps its files, add it to "
+                "USEDESK_FILE_HOSTS (`file_hosts` in the config file)."
+            )
+        response, content = await self._client.download(url, max_bytes=MAX_FILE_BYTES)
         mime_type = response.headers.get("content-type", "").split(";")[0].strip()
         if not mime_type or mime_type == "application/octet-stream":
             mime_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        return AttachmentContent(filename=name, mime_type=mime_type, content=response.content)
+        return AttachmentContent(filename=name, mime_type=mime_type, content=content)
 
     # -- checks ------------------------------------------------------------------------------------
 

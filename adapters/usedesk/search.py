@@ -15,15 +15,22 @@ values and the client's e-mail and phone, not message text), `status` (`fstatus`
 `tags` (`tag`) and the four dates (`created_after` ...; whole minutes, inclusive). Applied here, over
 every ticket UseDesk returns: the exact dates to the second, that a ticket carries all the tags, and
 a requester given by name (UseDesk cannot search client names).
+
+UseDesk allows only 10 searches with `query` a minute (documented), so a search with words does not
+ask again for every page of ours: `QueryResults` keeps what UseDesk answered to the first page for a
+few minutes and serves the continuation from it, applying the `updated_before` window and the page
+index here exactly as UseDesk does, and asks UseDesk only for pages of 100 it has not seen yet.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import InvalidInputError
@@ -37,6 +44,11 @@ MAX_PAGES = 10
 MAX_QUERY = 255
 QUERY_RATE = 10
 """Searches with `query` UseDesk allows a minute."""
+QUERY_KEEP = 600.0
+"""Seconds the answers to one search with `query` are kept for paging on."""
+QUERY_SEARCHES_KEPT = 8
+QUERY_PAGES_KEPT = 2 * MAX_PAGES
+"""UseDesk pages of one search with `query` kept; a continuation beyond them asks UseDesk again."""
 MAX_CURSOR = 40_000
 BAD_CURSOR = "The cursor is not one this search returned; start again without a cursor."
 
@@ -285,3 +297,62 @@ def _page_params(found: Plan, window: str | None, offset: int) -> dict[str, Any]
         params["updated_before"] = min(bounds)
     params["offset"] = offset
     return params
+
+
+@dataclass
+class _Answers:
+    pages: list[Sequence[Item]] = field(default_factory=list)
+    kept_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.pages) and len(self.pages[-1]) < PAGE_SIZE
+
+
+class QueryResults:
+    """UseDesk's answers to recent searches with `query`: paging on spends none of its 10 a minute."""
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[str, _Answers] = OrderedDict()
+
+    def fetcher(self, fetch: Fetch, *, fresh: bool) -> Fetch:
+        """`fetch` served from what is kept; `fresh` (a search's first page) asks UseDesk once more first."""
+        stale = [fresh]
+
+        async def kept_fetch(params: dict[str, Any]) -> Sequence[Item]:
+            base = {name: value for name, value in params.items() if name not in ("offset", "updated_before")}
+            key = json.dumps(base, sort_keys=True, default=str)
+            answers = self._kept.get(key)
+            if stale[0] or answers is None or time.monotonic() - answers.kept_at > QUERY_KEEP:
+                answers = _Answers()
+            stale[0] = False
+            self._kept[key] = answers
+            self._kept.move_to_end(key)
+            while len(self._kept) > QUERY_SEARCHES_KEPT:
+                self._kept.popitem(last=False)
+            return await _serve(answers, base, params, fetch)
+
+        return kept_fetch
+
+
+async def _serve(answers: _Answers, base: dict[str, Any], params: dict[str, Any], fetch: Fetch) -> list[Item]:
+    """The page `params` asks for, as UseDesk would give it, from the kept answers (read on as needed)."""
+    bound = params.get("updated_before")
+    until = wire.parse_time(bound) if isinstance(bound, str) else None
+    offset = int(params.get("offset") or 0)
+    wanted = (offset + 1) * PAGE_SIZE
+    while True:
+        # UseDesk's `updated_before` takes the whole minute it names.
+        inside = [
+            item
+            for page in answers.pages
+            for item in page
+            if until is None
+            or (updated := wire.parse_time(item.get("last_updated_at"))) is None
+            or updated < until + timedelta(minutes=1)
+        ]
+        if len(inside) >= wanted or answers.complete:
+            return inside[offset * PAGE_SIZE : wanted]
+        if len(answers.pages) >= QUERY_PAGES_KEPT:
+            return list(await fetch(params))
+        answers.pages.append(await fetch({**base, "offset": len(answers.pages)}))

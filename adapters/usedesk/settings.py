@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pydantic import Field, SecretStr, field_validator
 
 from ..model import Status
@@ -21,7 +23,13 @@ class UsedeskSettings(HttpSettings):
         default_factory=dict,
         description="Custom field id -> value, set on every ticket this backend opens.",
     )
-    # UseDesk documents 150 requests a minute per IP; stay under it by default.
+    file_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts besides the API's own that attached files may be downloaded from, "
+        "as `files.example.com` (HTTPS) or a full origin such as `http://10.0.0.5:8080`.",
+    )
+    # 150 requests a minute per IP was once written on an old UseDesk page, and no current page gives a
+    # figure (a guess, then); 2 a second stays under it.
     requests_per_second: float = Field(default=2.0, gt=0, description="Sustained request rate.")
     max_concurrency: int = Field(default=2, ge=1, le=64, description="Requests in flight at once.")
 
@@ -54,3 +62,23 @@ class UsedeskSettings(HttpSettings):
                     f"the value of custom field {field_id} contains ';', which UseDesk cannot take"
                 )
         return fields
+
+    @field_validator("file_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        # From the environment the hosts arrive as one comma-separated string.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("file_hosts")
+    @classmethod
+    def _hosts(cls, hosts: list[str]) -> list[str]:
+        for host in hosts:
+            parts = urlsplit(host if "://" in host else f"https://{host}")
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+                raise ValueError(
+                    f"{host!r} is not a host for UseDesk's files; give a host name such as files.example.com "
+                    "or an origin such as https://files.example.com:8443"
+                )
+        return hosts

@@ -162,7 +162,8 @@ def _email(value: Any) -> str | None:
 
 
 def _queue(group: Any) -> str | None:
-    group_id = ident(group)
+    # An id, as documented; it has also been seen as an object carrying the id (third-party report).
+    group_id = ident(group.get("id")) if isinstance(group, Mapping) else ident(group)
     return f"group {group_id}" if group_id else None
 
 

@@ -95,7 +95,12 @@ async def test_ticket_lifecycle_is_reflected_when_read_again(client: Client) -> 
     assert ticket["subject"] == "Printer on floor 3 eats paper"
     assert ticket["messages"][0]["kind"] == "customer"
     assert "jams on every second page" in ticket["messages"][0]["body"]
-    [first_file] = ticket["messages"][0]["attachments"]
+    # The file is on the opening message, or the create said where it was stored instead (UseDesk keeps
+    # files sent with a new ticket in a note of their own).
+    if any(n["field"] == "attachments" and n.get("stored") for n in created.get("not_stored", [])):
+        [first_file] = [a for m in ticket["messages"] for a in m.get("attachments", [])]
+    else:
+        [first_file] = ticket["messages"][0]["attachments"]
     assert first_file["filename"] == "report.pdf"
 
     if caps["attachment_download"]:
@@ -135,7 +140,7 @@ async def test_ticket_lifecycle_is_reflected_when_read_again(client: Client) -> 
     assert "We are sending a technician today." in bodies
     if caps["internal_notes"]:
         notes = [m for m in again["messages"] if m["kind"] == "internal_note"]
-        assert [n["body"] for n in notes] == ["Roller worn out, part ordered."]
+        assert [n["body"] for n in notes][-1:] == ["Roller worn out, part ordered."]
     if caps["status_on_reply"]:
         assert again["status"] == "solved"
     files = [a["filename"] for m in again["messages"] for a in m.get("attachments", [])]

@@ -13,17 +13,22 @@ What it follows (vendor-docs/usedesk-tickets-list.txt first, then vendor-apis.md
   in UseDesk's own example) and the status field named `status_id`.
 - `/create/ticket`, `/create/comment`, `/update/ticket` as documented: `additional_id`, tags as
   "a, b", custom fields as parallel `field_id`/`field_value` strings split on ";", comments private
-  unless `type=public`, `from=user` requires `user_id`, `files[]` multipart parts, any action on a
-  New ticket moves it to Open unless `silent`.
-- Failures are HTTP 200 with `{"error": "...", "code": n}`, except the rate limits: 150 requests a
-  minute, and 10 a minute for `/tickets` with `query`, answered HTTP 429 with Laravel's
-  `{"message": "Too Many Attempts."}` and `Retry-After` (the shape is an inference; UseDesk runs on
-  Laravel). Attachments are served at plain file URLs.
+  unless `type=public`, `from=user` requires `user_id`, `files[]` multipart parts on
+  `/create/comment`, any action on a New ticket moves it to Open unless `silent`.
+- `files[]` on `/create/ticket` is not documented, so by default they are ignored (the ticket opens
+  without them); `files_on_create=True` makes a variant that keeps them.
+- `group` is an id in `/tickets` (documented); in `/ticket` it is an id, or with
+  `group_as_object=True` an object `{"id", "name"}`, as it has been seen (third-party report).
+- Failures are HTTP 200 with `{"error": "...", "code": n}`, except the rate limits: 10 a minute for
+  `/tickets` with `query` (documented), and an overall 150 a minute (a figure with no source, kept
+  as a guard), answered HTTP 429 with Laravel's `{"message": "Too Many Attempts."}` and
+  `Retry-After` (the shape is an inference; UseDesk runs on Laravel). Attachments are served at
+  plain file URLs on the API's host; a test may point a comment's file at any other URL.
 
-Inferred where the docs are silent: error texts and codes, `files[]` on `/create/ticket`, the shape
-of `files` elements (`{"file": url, "name": ...}`, as seen in client code), `tag` matching any of
-several tags, `query` matching words rather than one string, and the order of tickets updated in
-the same second (by id, ascending).
+Inferred where the docs are silent: error texts and codes, the shape of `files` elements
+(`{"file": url, "name": ...}`, as seen in client code), `tag` matching any of several tags, `query`
+matching words rather than one string, and the order of tickets updated in the same second (by id,
+ascending).
 """
 
 from __future__ import annotations
@@ -97,7 +102,7 @@ class Comment:
     client_id: int | None = None
     is_first: bool = False
     files: list[str] = field(default_factory=list)
-    """Tokens of stored files."""
+    """Tokens of stored files, or the full URL of a file kept elsewhere."""
 
 
 @dataclass
@@ -157,11 +162,15 @@ class UsedeskFake(FakeVendor):
         token: str = TOKEN,
         rate_limit: int = 150,
         query_limit: int = 10,
+        files_on_create: bool = False,
+        group_as_object: bool = False,
     ) -> None:
         super().__init__()
         self.token = token
         self.rate_limit = rate_limit
         self.query_limit = query_limit
+        self.files_on_create = files_on_create
+        self.group_as_object = group_as_object
         self.tickets: dict[int, Ticket] = {}
         self.clients: dict[int, Client] = {}
         self.files: dict[str, StoredFile] = {}
@@ -252,7 +261,14 @@ class UsedeskFake(FakeVendor):
         return Response(200, stored.content, {"Content-Type": stored.content_type})
 
     def file_url(self, token: str) -> str:
+        if token.startswith(("http://", "https://")):
+            return token
         return f"{self.url}/files/{token}/{quote(self.files[token].name)}"
+
+    def file_name(self, token: str) -> str:
+        if token.startswith(("http://", "https://")):
+            return unquote(token.rsplit("/", 1)[-1])
+        return self.files[token].name
 
     # -- /tickets ----------------------------------------------------------------------------------
 
@@ -389,7 +405,7 @@ class UsedeskFake(FakeVendor):
                 "client_id": str(ticket.client_id),
                 "client_name": client.name,
                 "assignee_id": None if ticket.assignee_id is None else str(ticket.assignee_id),
-                "group": str(ticket.group or 0),
+                "group": self._group(ticket),
                 "last_updated_at": _stamp(ticket.updated_at),
                 "email": client.emails[0] if client.emails else "0",
                 "published_at": _stamp(ticket.created_at),
@@ -429,6 +445,11 @@ class UsedeskFake(FakeVendor):
             ],
         }
 
+    def _group(self, ticket: Ticket) -> Any:
+        if self.group_as_object:
+            return None if ticket.group is None else {"id": ticket.group, "name": f"Группа {ticket.group}"}
+        return str(ticket.group or 0)
+
     def _comment(self, ticket: Ticket, comment: Comment) -> dict[str, Any]:
         client = self.clients[comment.client_id] if comment.client_id else None
         agent = AGENTS.get(comment.user_id or 0)
@@ -447,7 +468,7 @@ class UsedeskFake(FakeVendor):
             "published_at": _stamp(comment.published_at),
             "file": None,
             "files": [
-                {"file": self.file_url(token), "name": self.files[token].name} for token in comment.files
+                {"file": self.file_url(token), "name": self.file_name(token)} for token in comment.files
             ],
             "cc": [],
             "bcc": [],
@@ -508,7 +529,7 @@ class UsedeskFake(FakeVendor):
                 published_at=now,
                 client_id=client.id,
                 is_first=True,
-                files=self._uploads(request),
+                files=self._uploads(request) if self.files_on_create else [],
             )
         )
         self.tickets[ticket.id] = ticket

@@ -96,6 +96,10 @@ async def test_an_agent_works_a_usedesk_account_over_stdio() -> None:
                 },
             )
             ref = created["ticket"]
+            # UseDesk does not keep files sent with a new ticket; they follow in an internal note.
+            [moved] = created["not_stored"]
+            assert (moved["field"], moved["name"]) == ("attachments", "paragon.pdf")
+            assert "internal note" in moved["stored"]
             [scan] = created["attachments"]
             blob = (await client.read_resource(scan["uri"])).contents[0]
             assert base64.b64decode(blob.blob) == SCAN  # type: ignore[union-attr]
@@ -120,6 +124,7 @@ async def test_an_agent_works_a_usedesk_account_over_stdio() -> None:
             assert final["status"] == "solved"
             assert [(m["kind"], m.get("body")) for m in final["messages"] if m["kind"] != "system"] == [
                 ("customer", BODY),
+                ("internal_note", "Files sent with the ticket when it was opened: paragon.pdf"),
                 ("agent", "Zwrot zlecony."),
                 ("internal_note", "Refund approved."),
                 ("agent", "Gotowe."),
@@ -148,6 +153,6 @@ def assert_as_documented(fake: UsedeskFake) -> None:
         if request.path in ("/create/ticket", "/create/comment") and request.files():
             assert set(request.files()) == {"files[]"}
     replies = [body(r) for r in api if r.path == "/create/comment"]
-    assert [r["type"] for r in replies] == ["public", "private", "public", "public"]
+    assert [r["type"] for r in replies] == ["private", "public", "private", "public", "public"]
     [update] = [body(r) for r in api if r.path == "/update/ticket"]
     assert update["status"] == 2

@@ -34,20 +34,24 @@ def open_ticket(fake: UsedeskFake) -> str:
     return str(next(t.id for t in fake.newest_first() if t.status_id == 1))
 
 
-async def test_a_ticket_opens_with_files_as_multipart(fake: UsedeskFake) -> None:
-    adapter = adapter_for(fake, fields={"25": "true", "37": "39"})
-    created = await adapter.create_ticket(
-        NewTicket(
-            subject="Reklamacja: «zepsuty» czajnik",
-            body=TEXT,
-            requester_email="ola@example.pl",
-            requester_name="Ola Nowak",
-            priority="high",
-            tags=("zwrot", "vip"),
-            attachments=(PDF, LOG),
+async def test_a_ticket_opens_with_files_as_multipart() -> None:
+    # A UseDesk that keeps files sent with a new ticket (undocumented): nothing more is sent.
+    with UsedeskFake(files_on_create=True).running() as running:
+        assert isinstance(running, UsedeskFake)
+        fake = running
+        adapter = adapter_for(fake, fields={"25": "true", "37": "39"})
+        created = await adapter.create_ticket(
+            NewTicket(
+                subject="Reklamacja: «zepsuty» czajnik",
+                body=TEXT,
+                requester_email="ola@example.pl",
+                requester_name="Ola Nowak",
+                priority="high",
+                tags=("zwrot", "vip"),
+                attachments=(PDF, LOG),
+            )
         )
-    )
-    await adapter.aclose()
+        await adapter.aclose()
 
     [request] = fake.received(*ROUTES["create"])
     assert (request.header("content-type") or "").startswith("multipart/form-data")
@@ -70,6 +74,7 @@ async def test_a_ticket_opens_with_files_as_multipart(fake: UsedeskFake) -> None
     [first] = created.messages
     assert (first.kind, first.body) == ("customer", TEXT)
     assert [a.filename for a in first.attachments] == [PDF.filename, LOG.filename]
+    assert created.not_stored == [] and not fake.received(*ROUTES["reply"])
 
 
 async def test_a_ticket_without_files_is_sent_as_json(fake: UsedeskFake, adapter: UsedeskAdapter) -> None:
