@@ -30,6 +30,7 @@ __all__ = [
     "clean_text",
     "html_to_text",
     "looks_like_html",
+    "strip_hidden",
     "to_plain_text",
     "trim_quoted",
 ]
@@ -442,6 +443,17 @@ def _strip_invisible(text: str) -> str:
     text = pattern.sub(lambda m: mapping[m.group()], text.replace("\r\n", "\n"))
     text = _STRAY_ZWJ.sub("", text)
     return _VS_RUN.sub(r"\1", text)
+
+
+def strip_hidden(text: str) -> tuple[str, int]:
+    """`text` without the invisible characters `clean_text` drops, and how many it had.
+
+    For text the agent writes rather than reads: nothing else changes (spaces, tabs, blank lines and
+    markup stay as written; CRLF becomes LF), so what a person confirms is what the vendor receives.
+    """
+    text = text.replace("\r\n", "\n")
+    stripped = _strip_invisible(text)
+    return stripped, len(text) - len(stripped)
 
 
 def clean_line(text: str) -> str:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,11 +28,15 @@ from helpdesk_mcp.adapters.errors import HelpdeskError
 from .links import resource_links
 from .views import compact_json
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_NAME_CHARS = 60  # of an argument name quoted back: a name is the caller's text too
+
 
 class HelpdeskTool(Tool):
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
-        if (unknown := unknown_argument(arguments, self.parameters)) is not None:
-            raise ToolError(unknown)
+        refusal = unknown_argument(arguments, self.parameters) or control_character(arguments)
+        if refusal is not None:
+            raise ToolError(refusal)
         # Tools check capabilities before they call a backend: wait until every adapter knows its own.
         await context.request_context.lifespan_context.backends.ready()
         try:
@@ -82,13 +87,37 @@ def unknown_argument(value: Any, schema: dict[str, Any], where: str = "") -> str
         return None
     known: dict[str, Any] = holder["properties"]
     for key, item in value.items():
-        name = f"{where}.{key}" if where else str(key)
+        name = f"{where}.{key}" if where else str(key)[:_NAME_CHARS]
         if key not in known:
             near = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
             hint = f"did you mean {near[0]!r}?" if near else f"the valid ones are {', '.join(known)}."
             return f"unknown argument {name!r}; {hint} Nothing was done."
         if (found := unknown_argument(item, known[key], name)) is not None:
             return found
+    return None
+
+
+def control_character(value: Any, where: str = "") -> str | None:
+    """A sentence naming the first argument with a NUL or another control character, or None.
+
+    Tabs and line breaks are text; the rest are never meant in an argument, and a NUL in particular
+    reaches the store or a vendor as something else entirely.
+    """
+    if isinstance(value, str):
+        found = _CONTROL.search(value)
+        if found is None:
+            return None
+        character = "a NUL character" if found[0] == "\0" else f"a control character (U+{ord(found[0]):04X})"
+        return f"{where or 'an argument'} contains {character}; remove it and call again. Nothing was done."
+    if isinstance(value, dict):
+        items = [(f"{where}.{key}" if where else str(key)[:_NAME_CHARS], item) for key, item in value.items()]
+    elif isinstance(value, list):
+        items = [(f"{where}[{index}]", item) for index, item in enumerate(value)]
+    else:
+        return None
+    for name, item in items:
+        if (found_in := control_character(item, name)) is not None:
+            return found_in
     return None
 
 

@@ -29,7 +29,8 @@ from helpdesk_mcp.adapters.model import (
 from . import views
 from .backends import Backends
 from .confirm import SendConfirmation, ask_before_sending, ensure_confirmed, quoted
-from .files import read_upload
+from .files import disguise, read_upload, sniff
+from .outgoing import Outgoing
 from .state import AppContext, state_of
 from .toolkit import HelpdeskTool, make_tool
 
@@ -70,13 +71,17 @@ LocalPath = Annotated[
 ]
 
 
+MimeType = Annotated[str | None, Field(max_length=100, description="Default: guessed from the filename.")]
+Tag = Annotated[str, Field(max_length=100)]
+
+
 class AttachmentInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filename: Annotated[str, Field(min_length=1, max_length=255, description="Name the helpdesk shows.")]
     content_base64: Base64 = None
     path: LocalPath = None
-    mime_type: Annotated[str | None, Field(description="Default: guessed from the filename.")] = None
+    mime_type: MimeType = None
 
 
 async def search_tickets(
@@ -145,13 +150,17 @@ async def create_ticket(
     ctx: AppContext,
     subject: Annotated[Text, Field(max_length=255, description="One-line summary.")],
     body: Annotated[Text, Field(max_length=65536, description="The request, in plain text.")],
-    requester_email: Annotated[str | None, Field(description="Customer's e-mail address.")] = None,
-    requester_name: Annotated[str | None, Field(description="Customer's name.")] = None,
+    requester_email: Annotated[
+        str | None, Field(max_length=254, description="Customer's e-mail address.")
+    ] = None,
+    requester_name: Annotated[str | None, Field(max_length=200, description="Customer's name.")] = None,
     backend: Annotated[
         str | None, Field(description="Backend to open it in; needed when several are configured.")
     ] = None,
     priority: Annotated[Priority | None, Field(description="Default: the helpdesk's own (normal).")] = None,
-    tags: Annotated[list[str] | None, Field(description="Labels to file the ticket under.")] = None,
+    tags: Annotated[
+        list[Tag] | None, Field(max_length=50, description="Labels to file the ticket under.")
+    ] = None,
     attachments: Annotated[
         list[AttachmentInput] | None,
         Field(max_length=10, description="Files to attach to the first message."),
@@ -174,19 +183,20 @@ async def create_ticket(
         raise UnsupportedError(
             f"Backend {adapter.name!r} ({adapter.type}) cannot open tickets through its API."
         )
-    files = _uploads(ctx, attachments)
+    out = Outgoing()
+    files = _uploads(ctx, attachments, out)
     if files and not adapter.capabilities.attachments:
         raise UnsupportedError(
             f"Backend {adapter.name!r} ({adapter.type}) cannot take attachments; "
             "open the ticket without them."
         )
     new = NewTicket(
-        subject=subject,
-        body=body,
-        requester_email=requester_email or None,
-        requester_name=requester_name or None,
+        subject=out.line("subject", subject),
+        body=out.text("body", body),
+        requester_email=out.email(requester_email),
+        requester_name=out.optional_line("requester_name", requester_name),
         priority=priority,
-        tags=tuple(tags or ()),
+        tags=out.tags(tags),
         attachments=files,
     )
 
@@ -200,7 +210,7 @@ async def create_ticket(
     else:
         record = await state.idempotency.once(idempotency_key, _fingerprint(adapter.name, new), open_ticket)
     state.recent.saw([record.ref])
-    return views.created(record, downloadable=adapter.capabilities.attachment_download)
+    return out.noted(views.created(record, downloadable=adapter.capabilities.attachment_download))
 
 
 def _reply_target(
@@ -216,8 +226,7 @@ def _reply_target(
         )
     if not internal and not capabilities.reply:
         raise UnsupportedError(
-            adapter.why_not("reply")
-            or f"Backend {adapter.name!r} ({adapter.type}) cannot send replies through its API."
+            f"Backend {adapter.name!r} ({adapter.type}) cannot send replies through its API."
         )
     if status is not None and not capabilities.status_on_reply:
         raise UnsupportedError(
@@ -237,7 +246,7 @@ async def _confirm_reply(
     return ask_before_sending(
         ctx,
         f"Send this reply to the customer of ticket {make_ref(adapter.name, ticket_id)}?\n\n"
-        f"{quoted(body)}{then}",
+        f"{quoted(Outgoing().text('body', body))}{then}",
     )
 
 
@@ -260,12 +269,13 @@ async def reply_ticket(
     adapter, ticket_id = _reply_target(backends, ticket, internal=internal, status=status)
     ref = make_ref(adapter.name, ticket_id)
     ensure_confirmed(confirmation, f"the reply to {ref}")
-    reply = NewReply(body=body, internal=internal, status=status)
+    out = Outgoing()
+    reply = NewReply(body=out.text("body", body), internal=internal, status=status)
     posted = await backends.call(
         adapter, "posting the message", lambda: adapter.reply(ticket_id, reply), write=True
     )
     state.recent.saw([ref])
-    return views.posted(ref, posted, status, downloadable=adapter.capabilities.attachment_download)
+    return out.noted(views.posted(ref, posted, status, downloadable=adapter.capabilities.attachment_download))
 
 
 def _attach_target(backends: Backends, ticket: str, *, internal: bool) -> tuple[Adapter, str]:
@@ -281,15 +291,35 @@ def _attach_target(backends: Backends, ticket: str, *, internal: bool) -> tuple[
 
 
 def _attached_file(
-    ctx: AppContext, filename: str, content_base64: str | None, path: str | None, mime_type: str | None
+    ctx: AppContext,
+    out: Outgoing,
+    filename: str,
+    content_base64: str | None,
+    path: str | None,
+    mime_type: str | None,
 ) -> FileUpload:
     allowed = state_of(ctx).settings.allowed_dirs
     return read_upload(
-        filename, content_base64=content_base64, path=path, mime_type=mime_type, allowed_dirs=allowed
+        out.line("filename", filename),
+        content_base64=content_base64,
+        path=path,
+        mime_type=out.mime_type(mime_type),
+        allowed_dirs=allowed,
     )
 
 
-async def _confirm_attachment(
+@dataclass(frozen=True)
+class _Outbound:
+    """A file and its message on their way to a ticket, read and cleaned once per call: the
+    confirmation and the send share it, so the person confirms the very bytes that are sent."""
+
+    upload: FileUpload
+    message: str
+    source: str
+    out: Outgoing
+
+
+async def _file_to_attach(
     ctx: AppContext,
     ticket: str,
     filename: str,
@@ -298,18 +328,42 @@ async def _confirm_attachment(
     mime_type: str | None,
     message: str | None,
     internal: bool,
+) -> _Outbound:
+    # Where it goes is checked first: a file that cannot be sent there is not even read.
+    _attach_target(state_of(ctx).backends, ticket, internal=internal)
+    out = Outgoing()
+    upload = _attached_file(ctx, out, filename, content_base64, path, mime_type)
+    source = f"the file at {path}" if path is not None else "sent inline by the agent"
+    return _Outbound(upload, out.text("message", message or "").strip(), source, out)
+
+
+async def _confirm_attachment(
+    ctx: AppContext,
+    ticket: str,
+    internal: bool,
+    outbound: Annotated[_Outbound, Resolve(_file_to_attach)],
 ) -> Elicit[SendConfirmation] | SendConfirmation:
     adapter, ticket_id = _attach_target(state_of(ctx).backends, ticket, internal=internal)
     if internal:
         return SendConfirmation()
-    # Read before asking: a file that cannot be sent is refused before anyone is asked about it.
-    upload = _attached_file(ctx, filename, content_base64, path, mime_type)
-    words = f"\n\nWith this message:\n\n{quoted(message.strip())}" if message and message.strip() else ""
-    return ask_before_sending(
-        ctx,
-        f"Send the file {upload.filename} ({len(upload.content):,} bytes) to the customer of ticket "
-        f"{make_ref(adapter.name, ticket_id)}?{words}",
-    )
+    return ask_before_sending(ctx, _file_question(make_ref(adapter.name, ticket_id), outbound))
+
+
+def _file_question(ref: str, outbound: _Outbound) -> str:
+    """What a person needs to judge a file: where it came from and what it is, not only its name."""
+    upload = outbound.upload
+    lines = [
+        f"Send the file {upload.filename} ({len(upload.content):,} bytes) to the customer of ticket {ref}?",
+        "",
+        f"Source: {outbound.source}",
+        f"Content: {sniff(upload.content)} (read from its bytes)",
+        f"SHA-256: {hashlib.sha256(upload.content).hexdigest()[:12]}…",
+    ]
+    if (warning := disguise(upload.filename, upload.content)) is not None:
+        lines.append(f"WARNING: {warning}.")
+    if outbound.message:
+        lines += ["", "With this message:", "", quoted(outbound.message)]
+    return "\n".join(lines)
 
 
 async def attach_file(
@@ -317,9 +371,10 @@ async def attach_file(
     ticket: TicketRef,
     filename: Annotated[str, Field(min_length=1, max_length=255, description="Name the helpdesk shows.")],
     confirmation: Annotated[ElicitationResult[SendConfirmation], Resolve(_confirm_attachment)],
+    outbound: Annotated[_Outbound, Resolve(_file_to_attach)],
     content_base64: Base64 = None,
     path: LocalPath = None,
-    mime_type: Annotated[str | None, Field(description="Default: guessed from the filename.")] = None,
+    mime_type: MimeType = None,
     message: Annotated[
         str | None, Field(max_length=65536, description="Text of the message that carries the file.")
     ] = None,
@@ -333,14 +388,16 @@ async def attach_file(
     state = state_of(ctx)
     adapter, ticket_id = _attach_target(state.backends, ticket, internal=internal)
     ref = make_ref(adapter.name, ticket_id)
-    upload = _attached_file(ctx, filename, content_base64, path, mime_type)
+    upload = outbound.upload
     ensure_confirmed(confirmation, f"the file {upload.filename} for {ref}")
-    reply = NewReply(body=(message or "").strip(), internal=internal, attachments=(upload,))
+    reply = NewReply(body=outbound.message, internal=internal, attachments=(upload,))
     posted = await state.backends.call(
         adapter, "attaching the file", lambda: adapter.reply(ticket_id, reply), write=True
     )
     state.recent.saw([ref])
-    return views.posted(ref, posted, None, downloadable=adapter.capabilities.attachment_download)
+    return outbound.out.noted(
+        views.posted(ref, posted, None, downloadable=adapter.capabilities.attachment_download)
+    )
 
 
 def _only_backend(adapters: list[Adapter]) -> Adapter:
@@ -350,9 +407,11 @@ def _only_backend(adapters: list[Adapter]) -> Adapter:
     raise InvalidInputError(f"Several backends are configured ({names}); say which one with `backend`.")
 
 
-def _uploads(ctx: AppContext, attachments: list[AttachmentInput] | None) -> tuple[FileUpload, ...]:
+def _uploads(
+    ctx: AppContext, attachments: list[AttachmentInput] | None, out: Outgoing
+) -> tuple[FileUpload, ...]:
     return tuple(
-        _attached_file(ctx, a.filename, a.content_base64, a.path, a.mime_type) for a in attachments or ()
+        _attached_file(ctx, out, a.filename, a.content_base64, a.path, a.mime_type) for a in attachments or ()
     )
 
 
