@@ -132,3 +132,23 @@ async def test_a_nul_in_a_prompts_ticket_ref_gets_a_sentence_about_it(
         with pytest.raises(MCPError) as refused:
             await client.get_prompt("triage_ticket", {"ticket": "local:1\x00"})
     assert "control character" in refused.value.error.message
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "helpdesk://local/tickets/1%00",
+        "helpdesk://local/tickets/..%2F..%2Fetc",
+        "helpdesk://local/" + "x" * 5000,
+    ],
+    ids=["nul", "dot-dot", "no-such-shape"],
+)
+async def test_a_uri_no_resource_has_gets_a_sentence_on_what_uris_look_like(
+    make_settings: MakeSettings, mode: str, uri: str
+) -> None:
+    async with connect(make_settings(), mode) as client:
+        with pytest.raises(MCPError) as refused:
+            await client.read_resource(uri)
+    message = refused.value.error.message
+    assert message.startswith("No resource has that URI") and "helpdesk://<backend>/tickets/<id>" in message
+    assert uri not in message
