@@ -117,6 +117,8 @@ class OsticketAdapter(Adapter):
         self._statuses = StatusMap(name, settings.statuses, settings.status_ids)
         self._staff_user = (settings.staff_user or "").strip() or None
         self._extension: bool | None = None
+        # osTicket's default; a helpdesk with rich text off shows it in the format of a reply's entry.
+        self._rich_text = True
         self._detecting = anyio.Lock()
         self._names = UploadedNames()
         self.capabilities = extended(self._staff_user is not None)
@@ -391,8 +393,9 @@ class OsticketAdapter(Adapter):
             raise InvalidInputError("The reply is empty; write a body or attach a file.")
         status_id = self._statuses.status_id(reply.status) if reply.status else None
         before = self._parse(await self._ticket_info(ticket_id))
-        payload = wire.reply_payload(ticket_id, self._staff_user, reply.body, status_id, reply.attachments)
         text = wire.reply_text(reply.body, reply.attachments)
+        response_body = wire.as_html(text) if self._rich_text else wire.as_escaped_text(text)
+        payload = wire.reply_payload(ticket_id, self._staff_user, response_body, status_id, reply.attachments)
         try:
             response = await self._client.write("POST", REPLY, json=payload)
             posted = wire.succeeded(self._client.json(response))
@@ -404,14 +407,15 @@ class OsticketAdapter(Adapter):
                 "not sent; set OSTICKET_STAFF_USER to the osTicket user name replies are sent as."
             ) from None
         try:
-            after = self._parse(await self._ticket_info(ticket_id))
+            raw_after = await self._ticket_info(ticket_id)
+            after = self._parse(raw_after)
         except HelpdeskError as exc:
             if posted:
                 raise UnavailableError(
                     f"The reply to {ref} was posted, but reading it back from osTicket failed "
                     f"({exc.message}); do not send it again."
                 ) from None
-            after = before
+            after, raw_after = before, {}
         message = _new_reply(before, after, wire.as_stored(text), loose=posted)
         if message is None and posted:
             raise UnavailableError(
@@ -430,6 +434,11 @@ class OsticketAdapter(Adapter):
                 f"{after.status_label or after.status} instead of {reply.status} (status id {status_id}); "
                 "change it in osTicket's staff panel, and do not send the reply again."
             )
+        if self._rich_text and wire.entry_format(raw_after, message.id) == "text":
+            # Rich text is off on this helpdesk: the HTML we sent was stored as text, as the result will
+            # say; replies from now on go as text, which osTicket stores as sent.
+            self._rich_text = False
+            log.warning("osTicket backend %r stores replies as plain text (rich text is off)", self.name)
         known = {m.id for m in before.messages}
         notes = [m for m in after.messages if m.id not in known]
         message = self._names.remember(message, reply.attachments, wire.refused_files(notes))

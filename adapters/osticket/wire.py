@@ -255,6 +255,15 @@ def parse_ticket(raw: Mapping[str, Any], *, backend: str, statuses: StatusMap, z
     )
 
 
+def entry_format(ticket: Mapping[str, Any], entry_id: str) -> str | None:
+    """The format (`html` or `text`) osTicket stored thread entry `entry_id` in."""
+    for entry in ticket.get("thread_entries") or []:
+        model, _ = _unwrap(entry)
+        if _id(model.get("id")) == entry_id:
+            return _text(model.get("format"))
+    return None
+
+
 def ticket_of(payload: Any) -> Mapping[str, Any] | None:
     """The ticket object of a ticketInfo answer."""
     ticket = payload.get("ticket") if isinstance(payload, Mapping) else None
@@ -340,6 +349,16 @@ def as_html(text: str) -> str:
     return escaped.replace("\r\n", "\n").replace("\n", "<br />\n")
 
 
+def as_escaped_text(text: str) -> str:
+    """Plain text that osTicket stores as that text where it stores a reply as text (rich text off).
+
+    `TextThreadEntryBody::getClean` balances the text as HTML with libxml, which decodes entities and
+    writes `&`, `<` and `>` back escaped, then escapes it without double-encoding: sent escaped, a
+    `<tag>` gains no `</tag>` and `&lt;b&gt;` stays as written.
+    """
+    return html.escape(text.strip(), quote=False)
+
+
 def reply_text(body: str, uploads: Sequence[FileUpload]) -> str:
     """The text a reply is sent with: a reply that only carries files still needs text, since osTicket
     refuses an empty `response`."""
@@ -347,10 +366,11 @@ def reply_text(body: str, uploads: Sequence[FileUpload]) -> str:
 
 
 def reply_payload(
-    number: str, staff_user: str, body: str, status_id: int | None, uploads: Sequence[FileUpload]
+    number: str, staff_user: str, response: str, status_id: int | None, uploads: Sequence[FileUpload]
 ) -> dict[str, Any]:
     """The body of reply.json, with the fields of the vendor's own example that matter.
 
+    `response` is stored as HTML where rich text is on (osTicket's default) and as text otherwise;
     `emailreply` e-mails the reply to the customer, as a public reply must.
     """
     payload: dict[str, Any] = {
@@ -358,7 +378,7 @@ def reply_payload(
         "a": "reply",
         "emailreply": "1",
         "emailcollab": "1",
-        "response": as_html(reply_text(body, uploads)),
+        "response": response,
         "signature": "none",
         "staffUserName": staff_user,
     }

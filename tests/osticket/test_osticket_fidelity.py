@@ -232,3 +232,17 @@ async def test_a_reply_without_a_staff_user_names_the_setting(fake: OsticketFake
         )
     assert "OSTICKET_STAFF_USER" in said and "through its API" not in said
     assert fake.received("POST", r"/reply\.json$") == []
+
+
+async def test_with_rich_text_off_replies_turn_to_plain_text(fake: OsticketFake) -> None:
+    fake.rich_text = False
+    adapter = adapter_for(fake)
+    ticket = next(t for t in fake.tickets if t.status_id == 1)
+    first = await adapter.reply(ticket.number, NewReply(body="Krok 1 & 2\nKrok 3"))
+    # The HTML sent before the helpdesk showed its setting is stored as text, and the result says so.
+    [changed] = first.not_stored
+    assert changed.field == "body" and changed.stored is not None and "<br />" in changed.stored
+    second = await adapter.reply(ticket.number, NewReply(body=TRICKY))
+    assert second.body == TRICKY and second.not_stored == []
+    assert "&amp;lt;b&amp;gt;" in fake.received("POST", r"/reply\.json$")[-1].json()["response"]
+    await adapter.aclose()
