@@ -63,7 +63,7 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         lifespan=lifespan,
         tools=tools,
         log_level=settings.log_level,
-        middleware=[log_requests, permissions.middleware],
+        middleware=[log_requests, permissions.middleware, resources.explain_unknown_uris],
         # A 2026-07-28 host answers a confirmation by retrying the call with sealed state; replicas
         # behind one address must share the key, or the retry fails on the one that did not ask.
         request_state_security=(
