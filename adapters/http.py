@@ -194,18 +194,35 @@ class VendorClient:
                 raise OutcomeUnknownError(f"{said}, so whether the change was applied is unknown.") from None
             raise UnavailableError(f"{said}; it may be failing or behind a proxy. Try again later.") from None
 
-    async def download(self, url: str, *, max_bytes: int) -> tuple[httpx.Response, bytes]:
+    async def download(
+        self, url: str, *, max_bytes: int, allowed: Callable[[str], None], max_redirects: int = 3
+    ) -> tuple[httpx.Response, bytes]:
         """A file's bytes, streamed: refused once it is known to exceed `max_bytes`, without reading on.
 
-        The caller decides which URLs may be fetched; redirects are not followed, so the file is read
-        from that very place.
+        `allowed` sees every address first, the given one and each a redirect leads to, and raises to
+        refuse it: a file is read only from where the caller trusts.
         """
+        for _ in range(max_redirects + 1):
+            allowed(url)
+            response, content = await self._stream(url, max_bytes)
+            location = response.headers.get("location") if response.is_redirect else None
+            if location is None:
+                return response, content
+            url = str(response.url.join(location))
+        raise UnavailableError(
+            f"{self._who()} redirected the file more than {max_redirects} times; open it in the helpdesk "
+            "itself."
+        )
+
+    async def _stream(self, url: str, max_bytes: int) -> tuple[httpx.Response, bytes]:
         chunks: list[bytes] = []
         size = 0
         async with self._limiter:
             await self._throttle.wait()
             try:
                 async with self.client.stream("GET", url) as response:
+                    if response.is_redirect:
+                        return response, b""
                     if not response.is_success:
                         raise self._status_error(response)
                     declared = response.headers.get("content-length", "")

@@ -12,7 +12,8 @@ added in one internal note (documented: a comment with `type=private` and `files
 customer sees, since a public comment from the agent would mail them to the customer and one from
 the client would be words the customer never wrote. The result names that note in `not_stored`.
 A file is downloaded only from the API's own origin or a host configured in `file_hosts`, since the
-ticket document names any URL it likes; it is streamed and refused past `MAX_FILE_BYTES`.
+ticket document names any URL it likes (redirects too are followed only to those); it is streamed
+and refused past `MAX_FILE_BYTES`.
 """
 
 from __future__ import annotations
@@ -438,17 +439,27 @@ class UsedeskAdapter(Adapter):
         return found
 
     async def _download(self, url: str | None, name: str) -> AttachmentContent:
-        found = origin(url) if url is not None and url.lower().startswith(("https://", "http://")) else None
-        if url is None or found is None:
+        if url is None or origin(url) is None or "://" not in url:
             raise UnavailableError(f"UseDesk gives no download address for {name!r}.")
-        if found not in self._file_origins:
-            host = found[1] if len(found[1]) <= 100 else found[1][:99] + "…"
+
+        def allowed(address: str) -> None:
+            # Checked for the address UseDesk gives and for every address a redirect leads to.
+            place = origin(address)
+            if place is not None and place in self._file_origins:
+                return
+            if place is None:
+                host = "an address that is not http(s)"
+            else:
+                scheme, host, port = place
+                host += "" if port == (443 if scheme == "https" else 80) else f":{port}"
+            host = host if len(host) <= 100 else host[:99] + "…"
             raise UnsupportedError(
-                f"UseDesk lists the file {name!r} on {host}, not on the API's own host, so it is not "
-                f"downloaded; if {host} is where this UseDesk account keeps its files, add it to "
-                "USEDESK_FILE_HOSTS (`file_hosts` in the config file)."
+                f"The file {name!r} is at {host}, not on the API's own host, so it is not downloaded; if "
+                f"{host} is where this UseDesk account keeps its files, add it to USEDESK_FILE_HOSTS "
+                "(`file_hosts` in the config file)."
             )
-        response, content = await self._client.download(url, max_bytes=MAX_FILE_BYTES)
+
+        response, content = await self._client.download(url, max_bytes=MAX_FILE_BYTES, allowed=allowed)
         mime_type = response.headers.get("content-type", "").split(";")[0].strip()
         if not mime_type or mime_type == "application/octet-stream":
             mime_type = mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -37,14 +37,18 @@ class FileServer:
 
     size: int
     declare_length: bool = True
+    redirect: str | None = None
+    """Where a request for any path other than `/file` is sent on (a 302), if anywhere."""
     sent: int = 0
     done: threading.Event = field(default_factory=threading.Event)
     url: str = ""
 
 
 @contextmanager
-def file_server(size: int, *, declare_length: bool) -> Iterator[FileServer]:
-    served = FileServer(size, declare_length)
+def file_server(
+    size: int, *, declare_length: bool = True, redirect: str | None = None
+) -> Iterator[FileServer]:
+    served = FileServer(size, declare_length, redirect)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.0"  # without a length the body ends when the connection closes
@@ -53,6 +57,11 @@ def file_server(size: int, *, declare_length: bool) -> Iterator[FileServer]:
             """Quiet."""
 
         def do_GET(self) -> None:
+            if served.redirect is not None and self.path != "/file":
+                self.send_response(302)
+                self.send_header("Location", served.redirect)
+                self.end_headers()
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/pdf")
             if served.declare_length:
@@ -121,8 +130,25 @@ async def test_a_file_on_another_host_is_not_fetched(mode: str) -> None:
         async with connect(settings_for(fake), mode) as client:
             said = await read_refused(client, await attachment_uri(client, ticket_id))
         assert not elsewhere.received(), "nothing was asked of the other host"
+        host = elsewhere.url.removeprefix("http://")
     assert "faktura.pdf" in said and "not on the API's own host" in said and "USEDESK_FILE_HOSTS" in said
+    assert f"is at {host}," in said, "the sentence names the host"
     assert "Traceback" not in said
+
+
+async def test_a_redirect_is_followed_only_to_a_trusted_host() -> None:
+    elsewhere = FakeVendor()
+    elsewhere.route("GET", r"/.*", lambda request, match: Response(200, b"secret", {}))
+    with usedesk() as fake, elsewhere.running(), file_server(2048, redirect="/file") as files:
+        # A file host that sends the client on within itself, and one that sends it elsewhere.
+        inside = with_file_at(fake, f"{files.url}/files/0003/umowa.pdf")
+        async with connect(settings_for(fake, USEDESK_FILE_HOSTS=files.url), "auto") as client:
+            blob = (await client.read_resource(await attachment_uri(client, inside))).contents[0]
+            files.redirect = f"{elsewhere.url}/stolen"
+            said = await read_refused(client, await attachment_uri(client, inside))
+        assert not elsewhere.received(), "the redirect to an untrusted host was not followed"
+    assert base64.b64decode(blob.blob) == b"\x00" * 2048  # type: ignore[union-attr]
+    assert "umowa.pdf" in said and "USEDESK_FILE_HOSTS" in said
 
 
 async def test_a_file_on_a_configured_file_host_is_fetched(mode: str) -> None:
