@@ -22,6 +22,7 @@ from typing import Any
 import anyio
 import httpx
 
+from .budget import Budget, budgets_in_use
 from .errors import (
     AuthError,
     HelpdeskError,
@@ -56,23 +57,6 @@ class Backoff:
         return random.uniform(0, min(self.cap, self.base * 2**attempt))  # noqa: S311 - jitter, not crypto
 
 
-class Throttle:
-    """Spaces request starts at least `1 / rate` seconds apart, across all tasks of one backend."""
-
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate
-        self._next = 0.0
-        self._lock = anyio.Lock()
-
-    async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self._interval
-        if start > now:
-            await anyio.sleep(start - now)
-
-
 class VendorClient:
     """An httpx client with the shared policy, bound to one backend of one vendor."""
 
@@ -88,6 +72,7 @@ class VendorClient:
         auth: httpx.Auth | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         backoff: Backoff | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.backend = backend
         self.vendor = vendor
@@ -95,9 +80,8 @@ class VendorClient:
         self._read_error = read_error
         self._redact = Redactor(settings.credentials())
         self._backoff = backoff or Backoff()
-        self._limiter = anyio.CapacityLimiter(settings.max_concurrency)
-        self._throttle = Throttle(settings.requests_per_second)
         self._base_url = base_url.rstrip("/") + "/"
+        self._budget = budget or budgets_in_use().for_backend(backend, self._base_url, settings)
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self._auth = auth
         self._transport = transport
@@ -217,8 +201,7 @@ class VendorClient:
     async def _stream(self, url: str, max_bytes: int) -> tuple[httpx.Response, bytes]:
         chunks: list[bytes] = []
         size = 0
-        async with self._limiter:
-            await self._throttle.wait()
+        async with self._budget.slot():
             try:
                 async with self.client.stream("GET", url) as response:
                     if response.is_redirect:
@@ -249,8 +232,7 @@ class VendorClient:
         )
 
     async def _send(self, method: str, path: str, kwargs: dict[str, Any]) -> httpx.Response:
-        async with self._limiter:
-            await self._throttle.wait()
+        async with self._budget.slot():
             started = time.monotonic()
             response = await self.client.request(method, path.lstrip("/"), **kwargs)
             log.debug(

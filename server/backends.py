@@ -21,6 +21,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from helpdesk_mcp.adapters.base import Adapter
+from helpdesk_mcp.adapters.budget import Budgets, LocalBudgets, using_budgets
 from helpdesk_mcp.adapters.errors import (
     HelpdeskError,
     InvalidInputError,
@@ -64,15 +65,24 @@ def check_id(what: str, value: str) -> str:
 
 
 class Backends:
-    def __init__(self, adapters: Sequence[Adapter], timeout: float) -> None:
+    def __init__(self, adapters: Sequence[Adapter], timeout: float, budgets: Budgets | None = None) -> None:
         self._adapters = {adapter.name: adapter for adapter in adapters}
         self._timeout = timeout
+        self._budgets = budgets
         self._preparing: anyio.Event | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Backends:
-        adapters = [BACKEND_TYPES[b.type].build(b.name, b.settings) for b in settings.backends]
-        return cls(adapters, settings.timeout)
+        """The configured adapters; with HELPDESK_REDIS_URL their request budgets are shared in Redis,
+        so that replicas keep each vendor's limits together."""
+        budgets: Budgets = LocalBudgets()
+        if settings.redis_url is not None:
+            from helpdesk_mcp.adapters.redis_budget import RedisBudgets
+
+            budgets = RedisBudgets(settings.redis_url.get_secret_value())
+        with using_budgets(budgets):
+            adapters = [BACKEND_TYPES[b.type].build(b.name, b.settings) for b in settings.backends]
+        return cls(adapters, settings.timeout, budgets)
 
     def start_soon(self, group: TaskGroup) -> None:
         """Prepare the adapters in the background, so that the server answers its host at once;
@@ -249,6 +259,8 @@ class Backends:
                 await adapter.aclose()
             except Exception:
                 log.exception("Closing backend %r failed", adapter.name)
+        if self._budgets is not None:
+            await self._budgets.aclose()
 
     def _listing(self) -> str:
         return ", ".join(self._adapters) or "none"

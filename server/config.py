@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -57,11 +58,18 @@ class Settings:
     """Keys that seal a confirmation in progress (2026-07-28), shared by replicas; first one seals."""
     http_read_timeout: float = 10.0
     """Seconds an HTTP client has to send a request's headers, and then again its body."""
+    duplicate_window: float = 600.0
+    """Seconds in which an identical write without an idempotency key is answered, not sent again."""
+    redis_url: SecretStr | None = None
+    """Redis that replicas share the write ledger and the vendors' request budgets through."""
+    ledger_db: Path | None = None
+    """SQLite file of the write ledger without Redis; default: beside the local helpdesk's file."""
 
     def secrets(self) -> list[str]:
         """Every secret value configured, so that logs and reports can keep them out."""
         found = [self.http_token] if self.http_token else []
         found += self.state_keys
+        found += [self.redis_url] if self.redis_url else []
         return [
             *(secret.get_secret_value() for secret in found),
             *(value for backend in self.backends for value in credentials(backend.settings)),
@@ -95,6 +103,9 @@ def load_settings(
         log_level=_log_level(merged, problems),
         confirm_replies=_confirm_replies(merged, problems),
         state_keys=_state_keys(merged, problems),
+        duplicate_window=_duplicate_window(merged, problems),
+        redis_url=_redis_url(merged, problems),
+        ledger_db=_ledger_db(merged, problems),
     )
     if problems:
         raise ConfigError(problems)
@@ -289,3 +300,41 @@ def _state_keys(env: Mapping[str, str], problems: list[str]) -> tuple[SecretStr,
         problems.append("HELPDESK_STATE_KEY: a key is given twice; list the new key first, then the old one")
         return ()
     return tuple(SecretStr(key) for key in keys)
+
+
+def _duplicate_window(env: Mapping[str, str], problems: list[str]) -> float:
+    value = env.get("HELPDESK_DUPLICATE_WINDOW", "").strip()
+    if not value:
+        return Settings.duplicate_window
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86400:
+        problems.append(
+            f"HELPDESK_DUPLICATE_WINDOW: expected seconds between 0 (off) and 86400, got {value!r}"
+        )
+        return Settings.duplicate_window
+    return seconds
+
+
+def _redis_url(env: Mapping[str, str], problems: list[str]) -> SecretStr | None:
+    value = env.get("HELPDESK_REDIS_URL", "").strip()
+    if not value:
+        return None
+    if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+        # The URL may carry a password: say what it must look like, never what it was.
+        problems.append("HELPDESK_REDIS_URL: expected a redis://, rediss:// or unix:// URL")
+        return None
+    return SecretStr(value)
+
+
+def _ledger_db(env: Mapping[str, str], problems: list[str]) -> Path | None:
+    value = env.get("HELPDESK_LEDGER_DB", "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if path.is_dir():
+        problems.append(f"HELPDESK_LEDGER_DB: {value} is a directory; give the path of a file in it")
+        return None
+    return path

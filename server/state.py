@@ -1,5 +1,5 @@
 """What the server holds while it runs: the live backends, the settings they were built from, the
-ticket refs recently shown, and the idempotency keys of recent creates."""
+ledger of writes, and the ticket refs recently shown."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from mcp.server.mcpserver import Context
 
 from .backends import Backends
 from .config import Settings
-from .idempotency import IdempotencyLedger
+from .ledger import WriteLedger
 from .recent import RecentRefs
 
 
@@ -18,8 +18,8 @@ from .recent import RecentRefs
 class AppState:
     settings: Settings
     backends: Backends
+    ledger: WriteLedger
     recent: RecentRefs = field(default_factory=RecentRefs)
-    idempotency: IdempotencyLedger = field(default_factory=IdempotencyLedger)
 
 
 AppContext = Context[AppState, Any]

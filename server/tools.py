@@ -30,6 +30,7 @@ from . import views
 from .backends import Backends
 from .confirm import SendConfirmation, ask_before_sending, ensure_confirmed, quoted
 from .files import disguise, read_upload, sniff
+from .ledger import Write
 from .outgoing import Outgoing
 from .state import AppContext, state_of
 from .toolkit import HelpdeskTool, make_tool
@@ -67,6 +68,17 @@ LocalPath = Annotated[
     Field(
         description="Path of a file on the server's machine, inside a directory the user allowed "
         "with HELPDESK_ALLOWED_DIRS. Give this or `content_base64`."
+    ),
+]
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=200,
+        description="A string unique to this write, such as a UUID. When retrying, send the same key, "
+        "never a new one: the first result comes back instead of a second write.",
     ),
 ]
 
@@ -142,6 +154,7 @@ async def get_ticket(
             f"Ticket {record.ref} has no message {message!r}; read it without `message` first."
         )
     state.recent.saw([record.ref])
+    await state.ledger.read(record.ref)
     return views.present_ticket(
         record, downloadable=adapter.capabilities.attachment_download, message_id=message
     )
@@ -166,18 +179,10 @@ async def create_ticket(
         list[AttachmentInput] | None,
         Field(max_length=10, description="Files to attach to the first message."),
     ] = None,
-    idempotency_key: Annotated[
-        str | None,
-        Field(
-            min_length=1,
-            max_length=200,
-            description="A string unique to this ticket, such as a UUID. Calling again with the same key "
-            "and arguments returns the first ticket instead of opening a second.",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> views.CreatedTicket:
-    """Open a new ticket on behalf of a customer and return its ref. Calling it twice opens two tickets,
-    unless both calls carry the same `idempotency_key`."""
+    """Open a new ticket on behalf of a customer and return its ref. A retry with the same
+    `idempotency_key` (or the same ticket again within minutes) returns the first, marked `replayed`."""
     state = state_of(ctx)
     adapter = state.backends.get(backend) if backend else _only_backend(state.backends.all())
     if not adapter.capabilities.create:
@@ -201,17 +206,17 @@ async def create_ticket(
         attachments=files,
     )
 
-    async def open_ticket() -> Ticket:
-        return await state.backends.call(
+    async def open_ticket() -> views.CreatedTicket:
+        record = await state.backends.call(
             adapter, "opening the ticket", lambda: adapter.create_ticket(new), write=True
         )
+        return views.created(record, downloadable=adapter.capabilities.attachment_download)
 
-    if idempotency_key is None:
-        record = await open_ticket()
-    else:
-        record = await state.idempotency.once(idempotency_key, _fingerprint(adapter.name, new), open_ticket)
-    state.recent.saw([record.ref])
-    return out.noted(views.created(record, downloadable=adapter.capabilities.attachment_download))
+    fields = {"backend": adapter.name, **new.model_dump(exclude={"attachments"}), "files": _digests(files)}
+    write = Write("create_ticket", adapter.name, "", fields, idempotency_key)
+    created = await state.ledger.once(write, open_ticket, views.CreatedTicket)
+    state.recent.saw([created.ticket])
+    return out.noted(created)
 
 
 def _reply_target(
@@ -261,10 +266,12 @@ async def reply_ticket(
         Field(description="true: an internal note only agents see; false: a reply the customer receives."),
     ] = False,
     status: Annotated[Status | None, Field(description="Set the ticket to this status as well.")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> views.PostedMessage:
     """Reply to the customer (the default; they receive it) or leave an internal note, and optionally
     set the status. Where the host can ask, the user confirms a reply to the customer first; if they
-    do not, nothing is sent. Not idempotent: calling it twice sends two messages."""
+    do not, nothing is sent. A retry with the same `idempotency_key` (or the same message again within
+    minutes) returns the first result, marked `replayed`, instead of sending twice."""
     state = state_of(ctx)
     backends = state.backends
     adapter, ticket_id = _reply_target(backends, ticket, internal=internal, status=status)
@@ -272,11 +279,19 @@ async def reply_ticket(
     ensure_confirmed(confirmation, f"the reply to {ref}")
     out = Outgoing()
     reply = NewReply(body=out.text("body", body), internal=internal, status=status)
-    posted = await backends.call(
-        adapter, "posting the message", lambda: adapter.reply(ticket_id, reply), write=True
+
+    async def post() -> views.PostedMessage:
+        posted = await backends.call(
+            adapter, "posting the message", lambda: adapter.reply(ticket_id, reply), write=True
+        )
+        return views.posted(ref, posted, status, downloadable=adapter.capabilities.attachment_download)
+
+    fields = {"ticket": ref, **reply.model_dump(exclude={"attachments"})}
+    result = await state.ledger.once(
+        Write("reply_ticket", adapter.name, ref, fields, idempotency_key), post, views.PostedMessage
     )
     state.recent.saw([ref])
-    return out.noted(views.posted(ref, posted, status, downloadable=adapter.capabilities.attachment_download))
+    return out.noted(result)
 
 
 def _attach_target(backends: Backends, ticket: str, *, internal: bool) -> tuple[Adapter, str]:
@@ -382,23 +397,31 @@ async def attach_file(
     internal: Annotated[
         bool, Field(description="true: only agents see the file; false: the customer receives it.")
     ] = False,
+    idempotency_key: IdempotencyKey = None,
 ) -> views.PostedMessage:
     """Attach a file to a ticket, in a message that carries it (customer-visible unless internal).
     Where the host can ask, the user confirms a file for the customer first; if they do not, nothing
-    is sent. Not idempotent: calling it twice attaches the file twice."""
+    is sent. A retry with the same `idempotency_key` (or the same file again within minutes) returns
+    the first result, marked `replayed`, instead of attaching it twice."""
     state = state_of(ctx)
     adapter, ticket_id = _attach_target(state.backends, ticket, internal=internal)
     ref = make_ref(adapter.name, ticket_id)
     upload = outbound.upload
     ensure_confirmed(confirmation, f"the file {upload.filename} for {ref}")
     reply = NewReply(body=outbound.message, internal=internal, attachments=(upload,))
-    posted = await state.backends.call(
-        adapter, "attaching the file", lambda: adapter.reply(ticket_id, reply), write=True
+
+    async def attach() -> views.PostedMessage:
+        posted = await state.backends.call(
+            adapter, "attaching the file", lambda: adapter.reply(ticket_id, reply), write=True
+        )
+        return views.posted(ref, posted, None, downloadable=adapter.capabilities.attachment_download)
+
+    fields = {"ticket": ref, "body": reply.body, "internal": internal, "files": _digests(reply.attachments)}
+    result = await state.ledger.once(
+        Write("attach_file", adapter.name, ref, fields, idempotency_key), attach, views.PostedMessage
     )
     state.recent.saw([ref])
-    return outbound.out.noted(
-        views.posted(ref, posted, None, downloadable=adapter.capabilities.attachment_download)
-    )
+    return outbound.out.noted(result)
 
 
 def _only_backend(adapters: list[Adapter]) -> Adapter:
@@ -457,8 +480,6 @@ def select_tools(*, read_only: bool, allowed: frozenset[str] | None) -> list[Hel
     ]
 
 
-def _fingerprint(backend: str, new: NewTicket) -> dict[str, Any]:
-    """What makes two creates the same request, with files by digest rather than by their bytes."""
-    fields = new.model_dump(exclude={"attachments"})
-    files = [(f.filename, f.mime_type, hashlib.sha256(f.content).hexdigest()) for f in new.attachments]
-    return {"backend": backend, **fields, "attachments": files}
+def _digests(files: tuple[FileUpload, ...]) -> list[tuple[str, str, str]]:
+    """Files as the ledger compares writes: by name, type and digest rather than by their bytes."""
+    return [(f.filename, f.mime_type, hashlib.sha256(f.content).hexdigest()) for f in files]

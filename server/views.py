@@ -38,6 +38,7 @@ LABEL_CHARS = 60
 FILENAME_CHARS = 200
 MIME_TYPE_CHARS = 100
 FIELD_VALUE_CHARS = 500
+REPLAYED = "true: this write was made by an earlier call; this is its result, nothing was sent again."
 CLEANED = "What was cleaned out of the text before it was sent (invisible characters)."
 TicketSummaryT = TypeVar("TicketSummaryT", bound=TicketSummary)
 
@@ -61,6 +62,7 @@ class CreatedTicket(BaseModel):
     status: Status
     created_at: UtcDateTime | None = None
     attachments: list[Attachment] = Field(default_factory=list)
+    replayed: bool = Field(default=False, description=REPLAYED)
     not_stored: list[NotStored] = Field(
         default_factory=list,
         description="What was sent but not kept as sent, and why: check before relying on it.",
@@ -74,6 +76,7 @@ class PostedMessage(BaseModel):
     kind: MessageKind
     status: Status | None = Field(default=None, description="The ticket's status, when this call set it.")
     attachments: list[Attachment] = Field(default_factory=list)
+    replayed: bool = Field(default=False, description=REPLAYED)
     not_stored: list[NotStored] = Field(
         default_factory=list,
         description="What was sent but not kept as sent, and why: check before relying on it.",

@@ -37,7 +37,10 @@ def make_settings(tmp_path: Path) -> MakeSettings:
     """Settings built the way the server builds them, on a local helpdesk in a fresh file."""
 
     def make(**env: str) -> Settings:
-        base = {"HELPDESK_DB": str(tmp_path / "helpdesk.db")}
+        base = {
+            "HELPDESK_DB": str(tmp_path / "helpdesk.db"),
+            "HELPDESK_LEDGER_DB": str(tmp_path / "ledger.db"),
+        }
         return load_settings({**base, **env}, known_tools=TOOL_NAMES)
 
     return make
@@ -79,7 +82,12 @@ def console_script() -> str:
 
 def child_env(tmp_path: Path, **extra: str) -> Mapping[str, str]:
     """Environment for a server subprocess: its own store, and no settings leaked from the developer's."""
-    return {"HELPDESK_DB": str(tmp_path / "helpdesk.db"), "PYTHONUNBUFFERED": "1", **extra}
+    return {
+        "HELPDESK_DB": str(tmp_path / "helpdesk.db"),
+        "HELPDESK_LEDGER_DB": str(tmp_path / "ledger.db"),
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
 
 
 def free_port() -> int:
