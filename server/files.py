@@ -31,6 +31,7 @@ __all__ = ["MAX_FILE_BYTES", "disguise", "read_upload", "sniff"]
 
 # Base64 of the largest file, plus room for the line breaks MIME encoders put every 76 characters.
 _MAX_BASE64_CHARS = 4 * -(-MAX_FILE_BYTES // 3) * 78 // 76 + 4
+_MAX_ALIAS_DEPTH = 32
 
 
 def read_upload(
@@ -130,7 +131,8 @@ def _beneath(given: Path, allowed_dirs: Sequence[Path]) -> tuple[Path, tuple[str
         if given.is_relative_to(root):
             return root, given.relative_to(root).parts
     parts = given.parts
-    for count in range(len(parts) - 1, 0, -1):
+    # Bounded: each try resolves a whole prefix, and another spelling of a directory is rarely deep.
+    for count in range(min(len(parts) - 1, _MAX_ALIAS_DEPTH), 0, -1):
         leading = Path(os.path.realpath(Path(*parts[:count])))
         if leading in allowed_dirs:
             return leading, parts[count:]

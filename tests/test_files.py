@@ -186,3 +186,10 @@ def test_a_name_that_disguises_its_content_is_flagged() -> None:
     assert disguise("report.docx", b"PK\x03\x04") is None
     assert disguise("invoice.PDF", b"%PDF-1.4") is None
     assert disguise("data.bin2", b"\x00\x01") is None, "a name that claims no known type claims nothing"
+
+
+def test_a_very_deep_path_gets_the_same_clear_refusal(outbox: Path, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="outside the directories"):
+        from_path(tmp_path / "/".join(["a"] * 2000) / "x.txt", [outbox])
+    with pytest.raises(InvalidInputError, match="not a regular file"):
+        from_path(outbox / "/".join(["a"] * 2000) / "x.txt", [outbox])
