@@ -68,6 +68,7 @@ from .statuses import Catalogue, CatalogueEntry, StatusMap, parse_catalogue
 from .wire import (
     MissingRecordError,
     Reader,
+    as_html,
     attachment_ids,
     error_reader,
     ident,
@@ -188,9 +189,13 @@ class ThuliumAdapter(Adapter):
                 "(THULIUM_MAILBOX) names the Thulium mailbox new tickets are addressed to."
             )
         tokens = await self._upload(ticket.attachments)
-        payload: dict[str, Any] = {"to": mailbox, "subject": ticket.subject, "body": ticket.body}
-        # PLAIN is the default here, unlike for replies; said anyway so both read alike.
-        payload["body_type"] = "PLAIN"
+        body = as_html(ticket.body)
+        payload: dict[str, Any] = {
+            "to": mailbox,
+            "subject": ticket.subject,
+            "body": body,
+            "body_type": "HTML",
+        }
         if ticket.requester_email:
             payload["from"] = ticket.requester_email
         if ticket.tags:
@@ -235,14 +240,15 @@ class ThuliumAdapter(Adapter):
                 f"Backend {self.name!r} (thulium) cannot reply until its `agent_login` setting "
                 "(THULIUM_AGENT_LOGIN) names the agent login replies are sent as."
             )
-        body = reply.body.strip() or ", ".join(upload.filename for upload in reply.attachments)
-        if not body:
+        plain = reply.body.strip() or ", ".join(upload.filename for upload in reply.attachments)
+        if not plain:
             raise InvalidInputError("The reply is empty; write a body or attach a file.")
+        body = as_html(plain)
         before = await self._fetch(number)
         # Settled before anything is sent, so that an impossible status never follows a sent reply.
         target = await self._target_status(reply.status) if reply.status else None
         tokens = await self._upload(reply.attachments)
-        payload: dict[str, Any] = {"body": body, "body_type": "PLAIN", "user_login": login}
+        payload: dict[str, Any] = {"body": body, "body_type": "HTML", "user_login": login}
         if tokens:
             payload["attachments"] = tokens
         known = {text(m.get("message_id")) for m in before.get("messages") or [] if isinstance(m, dict)}
@@ -377,7 +383,7 @@ class ThuliumAdapter(Adapter):
             for raw in listed
             if text(raw.get("subject")).strip() == ticket.subject.strip()
             and text(raw.get("from")).strip().casefold() == (ticket.requester_email or "").strip().casefold()
-            and any(_same_text(text(m.get("body")), ticket.body) for m in raw.get("messages") or [])
+            and any(_same_text(text(m.get("body")), as_html(ticket.body)) for m in raw.get("messages") or [])
         ]
         newest = max(found, key=lambda raw: _number(raw.get("ticket_id")), default=None)
         return None if newest is None else ident(newest.get("ticket_id"))
@@ -546,6 +552,6 @@ def _number(value: Any) -> int:
     return int(raw) if raw.isdigit() else 0
 
 
-def _same_text(vendor_body: str, sent: str) -> bool:
-    """Whether a body Thulium stores is the one sent, whatever markup or spacing it added."""
-    return to_plain_text(vendor_body).split() == to_plain_text(sent).split()
+def _same_text(vendor_body: str, sent_html: str) -> bool:
+    """Whether a body Thulium stores is the HTML sent, whatever markup or spacing it changed."""
+    return to_plain_text(vendor_body).split() == to_plain_text(sent_html).split()

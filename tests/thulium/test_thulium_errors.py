@@ -148,7 +148,7 @@ async def test_a_failed_status_change_after_a_sent_reply_says_which_half_happene
     assert "The reply was sent" in said and "status was not changed to closed (Zamknięte)" in said
     assert "Status change is locked" in said and "do not send the reply again" in said
     assert len(fake.received("POST", ROUTES["reply"][1])) == 1
-    assert fake.tickets[fake.showcase_id].messages[-1].body == "Zamykamy."
+    assert fake.tickets[fake.showcase_id].messages[-1].body == "<p>Zamykamy.</p>"
 
 
 async def test_a_failed_upload_posts_nothing(fake: FakeThulium, adapter: ThuliumAdapter) -> None:

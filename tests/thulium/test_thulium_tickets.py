@@ -134,11 +134,12 @@ async def test_create_uploads_the_file_then_opens_the_ticket(
     assert create.header("content-type") == "application/json; charset=utf-8"
     assert "Proszę".encode() in create.body, "UTF-8 as is, not escaped"
     token = next(iter(fake.temporary))
+    # Escaped HTML: Thulium's answers do not say whether a body is HTML, so plain text could change.
     assert create.json() == {
         "to": "bok@sklep-przyklad.pl",
         "subject": "Zwrot – zamówienie 7781",
-        "body": "Proszę o zwrot.\nKwota < 100 zł & dostawa.",
-        "body_type": "PLAIN",
+        "body": "<p>Proszę o zwrot.<br>\nKwota &lt; 100 zł &amp; dostawa.</p>",
+        "body_type": "HTML",
         "from": "ewa@example.pl",
         "tags": ["zwrot"],
         "attachments": [token],
@@ -168,10 +169,9 @@ async def test_reply_then_status_in_two_calls(fake: FakeThulium, adapter: Thuliu
         ("POST", f"/api/tickets/{ticket_id}/agent_response"),
         ("PUT", f"/api/tickets/{ticket_id}"),
     ]
-    # HTML is the default for replies, so the plain text says it is plain.
     assert writes[0].json() == {
-        "body": "Czekamy na potwierdzenie.",
-        "body_type": "PLAIN",
+        "body": "<p>Czekamy na potwierdzenie.</p>",
+        "body_type": "HTML",
         "user_login": "akowalski",
     }
     assert writes[1].json() == {"status_id": "13"}
@@ -266,7 +266,7 @@ async def test_attaching_a_file_alone_sends_its_name_as_the_text(
     message = await adapter.reply(str(fake.showcase_id), NewReply(body="", attachments=(REPORT,)))
 
     [reply] = fake.received("POST", r"/agent_response$")
-    assert reply.json()["body"] == "raport końcowy.pdf"
+    assert reply.json()["body"] == "<p>raport końcowy.pdf</p>"
     assert reply.json()["attachments"] == list(fake.temporary)
     assert [a.filename for a in message.attachments] == ["raport końcowy.pdf"]
 

@@ -1,0 +1,57 @@
+"""A Thulium ticket and its reply read back as they were sent, through a real MCP client (issue 15, 13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from helpdesk_mcp.server.config import load_settings
+from helpdesk_mcp.server.tools import TOOL_NAMES
+from tests.conftest import connect
+from tests.fakes.thulium import FakeThulium, env_for, make_fake
+
+pytestmark = pytest.mark.anyio
+
+SUBJECT = 'Zwrot zamówienia 1042 — «Возврат» & <tag> "cudzysłów" 📦'
+BODY = (
+    "Dzień dobry,\n\nзаказ №1042 не пришёл. Dwie  spacje & <tag> \"cudzysłów\" 'apostrof'.\n"
+    "Ёлка, żółw, Łódź: 5 < 6 && 7 > 6; &lt;b&gt; zostaje tekstem.\n\n    wcięty wiersz"
+)
+REPLY = 'Здравствуйте! Zwrot zlecony: 1 500 ₽ < 2 000 zł & "szybko".\nПроверим <b>сегодня</b>.'
+
+
+async def ok(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content[0].text  # type: ignore[union-attr]
+    structured: dict[str, Any] = result.structured_content  # type: ignore[assignment]
+    return structured
+
+
+def words(text: str | None) -> list[str]:
+    """Text but for whitespace, which mail-bound HTML may change."""
+    return (text or "").split()
+
+
+async def test_subject_and_bodies_read_back_as_sent(mode: str) -> None:
+    with make_fake(tickets=20).running() as fake:
+        assert isinstance(fake, FakeThulium)
+        settings = load_settings(env_for(fake), known_tools=TOOL_NAMES)
+        async with connect(settings, mode) as client:
+            created = await ok(
+                client,
+                "create_ticket",
+                {"subject": SUBJECT, "body": BODY, "requester_email": "ola@example.pl"},
+            )
+            assert "not_stored" not in created
+            ref = created["ticket"]
+            reply = await ok(client, "reply_ticket", {"ticket": ref, "body": REPLY})
+            ticket = await ok(client, "get_ticket", {"ticket": ref})
+
+    assert ticket["subject"] == SUBJECT
+    first, answer = ticket["messages"]
+    assert (first["kind"], answer["kind"], answer["id"]) == ("customer", "agent", reply["message_id"])
+    assert words(first["body"]) == words(BODY)
+    assert words(answer["body"]) == words(REPLY)
+    assert "\n" in answer["body"], "line breaks survive"
