@@ -8,11 +8,18 @@ priorities or status changes, and no way to download a file, and the capabilitie
 Every request carries the bearer token and the `Client` header, with the JSON headers the vendor's
 examples send. Writes are sent once: when the answer is lost, the adapter looks for the ticket or
 message it sent (by ids it saw before writing) instead of sending it again.
+
+A new ticket is opened as the account itself, so a requester, priority or tags given for it are not
+sent; the result lists them under `not_stored`. The attachment call documents a failure
+(`{"message"}`, perhaps with `success: false`) but no answer for a success, so every file not
+refused in so many words is looked for in the ticket before anything is said about it.
+docs/vendors.md says, for each assumption about Plusofon's API, where it comes from.
 """
 
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from collections.abc import Generator
 from zoneinfo import ZoneInfo
 
@@ -35,6 +42,7 @@ from ..model import (
     Message,
     NewReply,
     NewTicket,
+    NotStored,
     SearchHit,
     SearchPage,
     SearchQuery,
@@ -145,7 +153,7 @@ class PlusofonAdapter(Adapter):
     # -- writing -----------------------------------------------------------------------------------
 
     async def create_ticket(self, ticket: NewTicket) -> Ticket:
-        self._check_new(ticket)
+        not_sent = _not_sent(ticket)
         # The ids of the open tickets before writing tell the new one apart if the answer is lost.
         known = {t.ref for t in await self._list(True)}
         payload = {"subject": ticket.subject, "description": ticket.body}
@@ -155,17 +163,17 @@ class PlusofonAdapter(Adapter):
         except OutcomeUnknownError as exc:
             created = await self._find_created(ticket.subject, known, exc)
         if not ticket.attachments:
-            return created
+            return created.model_copy(update={"not_stored": not_sent})
         ticket_id = created.ref.partition(":")[2]
         if not created.messages:
             raise OutcomeUnknownError(
                 f"Ticket {created.ref} was opened, but Plusofon showed no first message to attach the files "
                 "to; read the ticket and attach them with attach_file."
             )
-        await self._attach_all(
+        after, refused = await self._attach_all(
             ticket_id, created.messages[0].id, ticket.attachments, f"Ticket {created.ref} was opened"
         )
-        return await self.get_ticket(ticket_id)
+        return (after or created).model_copy(update={"not_stored": not_sent + refused})
 
     async def reply(self, ticket_id: str, reply: NewReply) -> Message:
         if reply.internal:
@@ -202,9 +210,12 @@ class PlusofonAdapter(Adapter):
             )
         if not reply.attachments:
             return posted
-        await self._attach_all(number, posted.id, reply.attachments, f"The message was posted to {ref}")
-        thread = (await self.get_ticket(number)).messages
-        return next((m for m in thread if m.id == posted.id), posted)
+        after, refused = await self._attach_all(
+            number, posted.id, reply.attachments, f"The message was posted to {ref}"
+        )
+        thread = after.messages if after is not None else []
+        shown = next((m for m in thread if m.id == posted.id), posted)
+        return shown.model_copy(update={"not_stored": refused})
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -274,63 +285,41 @@ class PlusofonAdapter(Adapter):
 
     async def _attach_all(
         self, ticket_id: str, post_id: str, uploads: tuple[FileUpload, ...], done: str
-    ) -> None:
-        """Attach each file to post `post_id`, one call each; a failure says what was done already."""
-        for number, upload in enumerate(uploads):
+    ) -> tuple[Ticket | None, list[NotStored]]:
+        """Attach each file to post `post_id`, one call each, then read the ticket once to see them.
+
+        Returns the ticket as read (None when every file was refused, so nothing needed reading) and
+        the files Plusofon refused in so many words (not stored, with its reason). A file that was not
+        refused yet does not show may still have been attached, so that raises OutcomeUnknownError:
+        sending it again could attach it twice.
+        """
+        refused: list[NotStored] = []
+        sent: list[FileUpload] = []
+        for upload in uploads:
             try:
-                await self._attach(ticket_id, post_id, upload, uploads[:number])
+                await self._client.write("POST", ATTACHMENT, json=_attachment(ticket_id, post_id, upload))
+            except OutcomeUnknownError:
+                pass  # it may have arrived: looked for below, like every file not refused
             except HelpdeskError as exc:
-                attached = ", ".join(u.filename for u in uploads[:number])
-                so_far = f" with {attached}" if attached else ""
-                raise type(exc)(
-                    f"{done}{so_far}, but {upload.filename!r} was not attached: {exc.message.rstrip('.')}; "
-                    "read the ticket before attaching it again with attach_file."
-                ) from None
-
-    async def _attach(
-        self, ticket_id: str, post_id: str, upload: FileUpload, earlier: tuple[FileUpload, ...]
-    ) -> None:
-        payload = {
-            "ticketId": _integer(ticket_id),
-            "filename": upload.filename,
-            "ticketPostID": _integer(post_id),
-            "contents": base64.b64encode(upload.content).decode("ascii"),
-        }
+                refused.append(NotStored(field="attachments", name=upload.filename, reason=exc.message))
+                continue
+            sent.append(upload)
+        if not sent:
+            return None, refused
         try:
-            response = await self._client.write("POST", ATTACHMENT, json=payload)
-            self._client.json(response)
-        except OutcomeUnknownError as lost:
-            if not await self._carries(ticket_id, post_id, upload.filename, earlier):
-                raise OutcomeUnknownError(
-                    f"{lost.message.rstrip('.')}, and the message does not carry the file yet"
-                ) from None
-
-    async def _carries(
-        self, ticket_id: str, post_id: str, filename: str, earlier: tuple[FileUpload, ...]
-    ) -> bool:
-        """Whether post `post_id` carries one more file named `filename` than `earlier` accounts for."""
-        expected = 1 + sum(u.filename == filename for u in earlier)
-        try:
-            thread = (await self.get_ticket(ticket_id)).messages
-        except HelpdeskError:
-            return False
-        post = next((m for m in thread if m.id == post_id), None)
-        return post is not None and sum(a.filename == filename for a in post.attachments) >= expected
-
-    def _check_new(self, ticket: NewTicket) -> None:
-        given = {
-            "requester_email": ticket.requester_email,
-            "requester_name": ticket.requester_name,
-            "priority": ticket.priority,
-            "tags": ticket.tags,
-        }
-        refused = [name for name, value in given.items() if value]
-        if refused:
-            raise UnsupportedError(
-                f"Backend {self.name!r} (plusofon) cannot set {', '.join(refused)} when opening a ticket: "
-                "Plusofon opens every ticket as the account itself, with a subject, a description and files "
-                "only; open it without them."
+            after: Ticket | None = await self.get_ticket(ticket_id)
+            reading = "the ticket does not show it yet"
+        except HelpdeskError as exc:
+            after, reading = None, f"reading the ticket back failed ({exc.message.rstrip('.')})"
+        missing = _not_shown(after, post_id, sent)
+        if missing:
+            names = ", ".join(repr(upload.filename) for upload in missing)
+            raise OutcomeUnknownError(
+                f"{done}, but whether Plusofon attached {names} is unknown: it did not confirm it (its "
+                f"API documents no answer for a success), and {reading}. It may have been attached: "
+                "read the ticket before attaching it again."
             )
+        return after, refused
 
     def _number(self, ticket_id: str) -> str:
         if not (ticket_id.isascii() and ticket_id.isdigit()):
@@ -360,6 +349,48 @@ def _new_post(ticket: Ticket, before: set[str], text: str, *, strict: bool) -> M
     if ours:
         return ours[-1]
     return None if strict or not fresh else fresh[-1]
+
+
+def _attachment(ticket_id: str, post_id: str, upload: FileUpload) -> dict[str, object]:
+    return {
+        "ticketId": _integer(ticket_id),
+        "filename": upload.filename,
+        "ticketPostID": _integer(post_id),
+        "contents": base64.b64encode(upload.content).decode("ascii"),
+    }
+
+
+def _not_shown(ticket: Ticket | None, post_id: str, sent: list[FileUpload]) -> list[FileUpload]:
+    """The files of `sent` that post `post_id` does not carry, counted by name (the post is new, so
+    everything on it with that name came from this call)."""
+    if ticket is None:
+        return list(sent)
+    post = next((m for m in ticket.messages if m.id == post_id), None)
+    shown = Counter(a.filename for a in post.attachments) if post is not None else Counter[str]()
+    missing = []
+    for upload in sent:
+        if shown[upload.filename] > 0:
+            shown[upload.filename] -= 1
+        else:
+            missing.append(upload)
+    return missing
+
+
+def _not_sent(ticket: NewTicket) -> list[NotStored]:
+    """The optional fields of a new ticket that Plusofon's create call has no place for."""
+    reason = {
+        "requester_email": "Plusofon opens every ticket as the account that owns the API token; not sent.",
+        "requester_name": "Plusofon opens every ticket as the account that owns the API token; not sent.",
+        "priority": "Plusofon's API takes no priority for a ticket; not sent.",
+        "tags": "Plusofon's API takes no tags for a ticket; not sent.",
+    }
+    given = {
+        "requester_email": ticket.requester_email,
+        "requester_name": ticket.requester_name,
+        "priority": ticket.priority,
+        "tags": ticket.tags,
+    }
+    return [NotStored(field=name, reason=reason[name]) for name, value in given.items() if value]
 
 
 def _integer(value: str) -> int | str:

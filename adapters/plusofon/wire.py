@@ -10,6 +10,10 @@ The API is the customer's side of Plusofon's support: every post is either the a
 message) or Plusofon staff's (an agent reply). A post names its author only by id and name, so a post
 is the customer's when its author opened the ticket, or when the name is an e-mail address, which is
 how Plusofon names account users (its staff go by their names).
+
+The account's own posts are read as the plain text the API took them as (`description`, `text`), so
+that `<b>` written in one stays text; staff answers come as HTML (a guess from what support replies
+look like) and are flattened when they look like it.
 """
 
 from __future__ import annotations
@@ -96,8 +100,8 @@ def parse_time(value: Any, zone: ZoneInfo) -> datetime | None:
 
 
 def comparable(text: str) -> str:
-    """A body as plain words, to tell whether the vendor holds a message we sent (it may reformat it)."""
-    return " ".join(to_plain_text(text).split())
+    """Plain text as words, to tell whether the vendor holds a message we sent (it may respace it)."""
+    return " ".join(to_plain_text(text, html=False).split())
 
 
 def _list_entries(payload: Any) -> list[dict[str, Any]]:
@@ -143,7 +147,7 @@ class _Post:
     created_at: datetime | None
     author_id: str
     author_name: str
-    body: str
+    text: str
     attachments: list[Attachment]
 
 
@@ -153,17 +157,20 @@ def _messages(posts: list[Any], zone: ZoneInfo) -> list[Message]:
         key=lambda p: (p.created_at or _OLDEST, int(p.id) if p.id.isdigit() else 0, p.id),
     )
     opener = parsed[0].author_id if parsed else ""
-    return [
-        Message(
-            id=post.id,
-            kind=_kind(post, opener),
-            author=_author(post),
-            body=post.body,
-            created_at=post.created_at,
-            attachments=post.attachments,
+    messages = []
+    for post in parsed:
+        kind = _kind(post, opener)
+        messages.append(
+            Message(
+                id=post.id,
+                kind=kind,
+                author=_author(post),
+                body=to_plain_text(post.text, html=False if kind == "customer" else None),
+                created_at=post.created_at,
+                attachments=post.attachments,
+            )
         )
-        for post in parsed
-    ]
+    return messages
 
 
 def _post(post: Any, zone: ZoneInfo) -> _Post:
@@ -181,7 +188,7 @@ def _post(post: Any, zone: ZoneInfo) -> _Post:
         created_at=parse_time(post.get("date"), zone),
         author_id=_text(author.get("id")).strip(),
         author_name=clean_text(_text(author.get("name"))),
-        body=to_plain_text(_text(post.get("text"))),
+        text=_text(post.get("text")),
         attachments=[a for a in attachments if a is not None],
     )
 

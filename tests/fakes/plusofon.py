@@ -13,9 +13,14 @@ It serves one account (contract 57599, three cabinet users) and its support tick
   ticket is code 500 wrapping the upstream "HTTP/1.1 404 Not Found ... Ticket not Found";
 - `POST api/v1/ticket` {subject, description}, `PUT api/v1/ticket/answer/{id}` {text} (which reopens
   a closed ticket: an assumption, the page is silent), `POST api/v1/ticket/attachment` {ticketId, filename,
-  ticketPostID, contents (base64)}, with Laravel-style "The x field is required" errors (code 400); the
-  attachment call answers `{"success": true}`, or `{"success": false, "message"}` for a post that is not
-  the ticket's.
+  ticketPostID, contents (base64)}, with Laravel-style "The x field is required" errors (code 400);
+- a write with a field its page does not list (a requester, a priority) is refused with code 400: the
+  page does not say what happens to one, and refusing is the stricter guess;
+- the attachment call's success has no documented body (the page shows `{ ... }`), so the fake answers
+  one of its own devising (`attachment_answer`: an object describing the file, `{"success": true}`, or
+  nothing); failures are `{"success": false, "message"}`: a post that is not the ticket's, or a file
+  over `max_file_size` (a guess at a limit the page does not give). `keep_attachments=False` answers
+  as usual but keeps nothing, as a call that fails silently would.
 There are no internal notes or system events: the customer's API never shows them.
 """
 
@@ -124,9 +129,16 @@ class PlusofonFake(FakeVendor):
         list_shape: str = "object",
         token: str = "plusofon-token-5f0c9a7d2e41b8",
         client: str = "10553",
+        attachment_answer: str = "object",
+        keep_attachments: bool = True,
+        max_file_size: int = 10 * 1024 * 1024,
     ) -> None:
         super().__init__()
         assert list_shape in {"object", "array"}
+        assert attachment_answer in {"object", "success", "empty"}
+        self.attachment_answer = attachment_answer
+        self.keep_attachments = keep_attachments
+        self.max_file_size = max_file_size
         self.token = token
         self.client = client
         self.list_shape = list_shape
@@ -197,6 +209,8 @@ class PlusofonFake(FakeVendor):
 
     def _create(self, request: Request, match: re.Match[str]) -> Response:
         data = read_input(request)
+        if unknown := unlisted(request, {"subject", "description", "file"}):
+            return unknown
         for name in ("subject", "description"):
             if not filled(data.get(name)):
                 return error(f"The {name} field is required", 400)
@@ -210,6 +224,8 @@ class PlusofonFake(FakeVendor):
         if ticket is None:
             return missing("Ticket")
         data = read_input(request)
+        if unknown := unlisted(request, {"text", "file"}):
+            return unknown
         if not filled(data.get("text")):
             return error("The text field is required", 400)
         self.add_post(ticket, OWNER, str(data["text"]).strip(), self.now())
@@ -218,6 +234,8 @@ class PlusofonFake(FakeVendor):
 
     def _attachment(self, request: Request, match: re.Match[str]) -> Response:
         data = read_input(request)
+        if unknown := unlisted(request, {"ticketId", "filename", "ticketPostID", "contents"}):
+            return unknown
         for name in ("ticketId", "filename", "ticketPostID", "contents"):
             if not filled(data.get(name)):
                 return error(f"The {name} field is required", 400)
@@ -231,8 +249,26 @@ class PlusofonFake(FakeVendor):
         post = next((p for p in ticket.posts if str(p.id) == str(data["ticketPostID"]).strip()), None)
         if post is None:
             return json_response({"success": False, "message": "Ticket post not found"})
-        self.add_file(post, str(data["filename"]), content, "application/octet-stream")
-        return json_response({"success": True})
+        if len(content) > self.max_file_size:
+            return json_response({"success": False, "message": "The file is larger than the allowed size"})
+        if not self.keep_attachments:
+            return json_response({"attachment": {"ticketid": str(ticket.id), "filename": data["filename"]}})
+        stored = self.add_file(post, str(data["filename"]), content, "application/octet-stream")
+        if self.attachment_answer == "success":
+            return json_response({"success": True})
+        if self.attachment_answer == "empty":
+            return Response(200, b"", {"Content-Type": "application/json"})
+        return json_response(
+            {
+                "attachment": {
+                    "id": str(stored.id),
+                    "ticketid": str(ticket.id),
+                    "ticketpostid": str(post.id),
+                    "filename": stored.filename,
+                    "filesize": str(len(content)),
+                }
+            }
+        )
 
     def _find(self, ticket_id: str) -> Ticket | None:
         return self.tickets.get(int(ticket_id)) if ticket_id.strip().isdigit() else None
@@ -329,6 +365,18 @@ def read_input(request: Request) -> dict[str, Any]:
         if isinstance(body, dict):
             data.update(body)
     return data
+
+
+def unlisted(request: Request, fields: set[str]) -> Response | None:
+    """A refusal of JSON body fields the call's page does not list, or None."""
+    try:
+        body = request.json() if request.body else {}
+    except ValueError:
+        return None
+    unknown = sorted(set(body) - fields) if isinstance(body, dict) else []
+    if not unknown:
+        return None
+    return error(f"Unknown fields: {', '.join(unknown)}", 400)
 
 
 def php_string(value: Any) -> Any:

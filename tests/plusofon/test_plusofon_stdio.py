@@ -106,7 +106,7 @@ async def test_a_plusofon_session_over_stdio(tmp_path: Path, fake: PlusofonFake,
         assert whole["messages"][0]["body"] == long_post.text
         assert all("<p>" not in m["body"] for m in thread["messages"])
 
-        # Open a ticket with a file, answer it, attach another; what Plusofon cannot do is refused.
+        # Open a ticket with a file, answer it, attach another; what Plusofon cannot take is said.
         created = ok(
             await client.call_tool(
                 "create_ticket",
@@ -123,9 +123,10 @@ async def test_a_plusofon_session_over_stdio(tmp_path: Path, fake: PlusofonFake,
         new_id = int(new_ref.partition(":")[2])
         assert created["status"] == "open" and [a["filename"] for a in created["attachments"]] == ["счёт.pdf"]
         assert "uri" not in created["attachments"][0], "Plusofon offers no download, so no URI is promised"
-        assert "priority" in refused(
+        urgent = ok(
             await client.call_tool("create_ticket", {"subject": "S", "body": "B", "priority": "urgent"})
         )
+        assert [item["field"] for item in urgent["not_stored"]] == ["priority"], "opened, without it"
 
         reply = ok(
             await client.call_tool("reply_ticket", {"ticket": new_ref, "body": "Жду ответа, спасибо."})
@@ -167,6 +168,7 @@ async def test_a_plusofon_session_over_stdio(tmp_path: Path, fake: PlusofonFake,
     assert [(r.method, r.path) for r in writes] == [
         ("POST", "/api/v1/ticket"),
         ("POST", "/api/v1/ticket/attachment"),
+        ("POST", "/api/v1/ticket"),
         ("PUT", f"/api/v1/ticket/answer/{new_id}"),
         ("PUT", f"/api/v1/ticket/answer/{new_id}"),
         ("POST", "/api/v1/ticket/attachment"),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 
+import httpx
 import pytest
 
-from helpdesk_mcp.adapters.errors import NotFoundError, OutcomeUnknownError, UnsupportedError
+from helpdesk_mcp.adapters.errors import OutcomeUnknownError, UnsupportedError
 from helpdesk_mcp.adapters.model import FileUpload, NewReply, NewTicket
 from helpdesk_mcp.adapters.plusofon.adapter import PlusofonAdapter
 from tests.fakes.harness import Fault
-from tests.fakes.plusofon import OWNER, ROUTES, PlusofonFake
+from tests.fakes.plusofon import OWNER, ROUTES, PlusofonFake, make_fake
+from tests.plusofon.conftest import adapter_for
 
 pytestmark = pytest.mark.anyio
 
@@ -114,12 +116,6 @@ async def test_what_plusofon_cannot_do_is_refused_before_anything_is_sent(
     refusals = [
         (adapter.reply(ticket_id, NewReply(body="note", internal=True)), "internal notes"),
         (adapter.reply(ticket_id, NewReply(body="closing", status="solved")), "status"),
-        (adapter.create_ticket(NewTicket(subject="s", body="b", tags=("voip",))), "tags"),
-        (adapter.create_ticket(NewTicket(subject="s", body="b", priority="high")), "priority"),
-        (
-            adapter.create_ticket(NewTicket(subject="s", body="b", requester_email="a@b.ru")),
-            "requester_email",
-        ),
         (adapter.download_attachment(ticket_id, "7001"), "download"),
     ]
     for attempt, named in refusals:
@@ -193,13 +189,13 @@ async def test_a_reply_that_did_not_land_says_to_read_the_ticket(
     assert len(fake.received("PUT", ROUTES["reply"][1])) == 1
 
 
-async def test_a_file_whose_answer_is_lost_is_checked_and_a_refused_one_is_reported_with_what_was_done(
+async def test_a_file_whose_answer_is_lost_is_checked_and_a_refused_one_is_listed_not_stored(
     fake: PlusofonFake, adapter: PlusofonAdapter
 ) -> None:
     ticket_id = closed_ticket(fake)
     fault(fake, "attach", action="status", status=500, apply=True)
     landed = await adapter.reply(str(ticket_id), NewReply(body="Скан.", attachments=(upload("a.bin", SCAN),)))
-    assert [a.filename for a in landed.attachments] == ["a.bin"]
+    assert [a.filename for a in landed.attachments] == ["a.bin"] and landed.not_stored == []
     assert len(fake.received("POST", ROUTES["attach"][1])) == 1
 
     fault(
@@ -210,10 +206,102 @@ async def test_a_file_whose_answer_is_lost_is_checked_and_a_refused_one_is_repor
         body=b'{"success": false, "message": "Ticket post not found"}',
         headers={"Content-Type": "application/json"},
     )
-    with pytest.raises(NotFoundError) as failed:
-        await adapter.reply(str(ticket_id), NewReply(body="Ещё скан.", attachments=(upload("b.bin", SCAN),)))
-    message = failed.value.message
-    posted = fake.tickets[ticket_id].last
-    assert posted.text == "Ещё скан." and posted.files == []
-    assert message.startswith(f"The message was posted to plusofon:{ticket_id}, but 'b.bin' was not attached")
-    assert "Ticket post not found" in message and "attach_file" in message
+    posted = await adapter.reply(
+        str(ticket_id),
+        NewReply(body="Ещё скан.", attachments=(upload("b.bin", SCAN), upload("c.txt", TRACE))),
+    )
+    stored = fake.tickets[ticket_id].last
+    assert stored.text == "Ещё скан." and [f.filename for f in stored.files] == ["c.txt"]
+    assert [a.filename for a in posted.attachments] == ["c.txt"]
+    [refused] = posted.not_stored
+    assert (refused.field, refused.name) == ("attachments", "b.bin")
+    assert "Ticket post not found" in refused.reason
+
+
+@pytest.mark.parametrize("answer", ["object", "success", "empty"])
+async def test_an_attachment_is_confirmed_by_the_ticket_whatever_the_undocumented_success_says(
+    answer: str,
+) -> None:
+    with make_fake(attachment_answer=answer).running() as fake:
+        assert isinstance(fake, PlusofonFake)
+        adapter = adapter_for(fake)
+        try:
+            ticket_id = closed_ticket(fake)
+            posted = await adapter.reply(
+                str(ticket_id), NewReply(body="", attachments=(upload("a.bin", SCAN),))
+            )
+        finally:
+            await adapter.aclose()
+    assert [a.filename for a in posted.attachments] == ["a.bin"] and posted.not_stored == []
+    assert len(fake.received("POST", ROUTES["attach"][1])) == 1
+
+
+async def test_a_file_plusofon_did_not_refuse_but_does_not_show_is_unknown_and_not_sent_again() -> None:
+    with make_fake(keep_attachments=False).running() as fake:
+        assert isinstance(fake, PlusofonFake)
+        adapter = adapter_for(fake)
+        try:
+            ticket_id = closed_ticket(fake)
+            with pytest.raises(OutcomeUnknownError) as unknown:
+                await adapter.reply(
+                    str(ticket_id), NewReply(body="Акт.", attachments=(upload("акт.pdf", SCAN),))
+                )
+        finally:
+            await adapter.aclose()
+    said = unknown.value.message
+    assert said.startswith(
+        f"The message was posted to plusofon:{ticket_id}, but whether Plusofon attached 'акт.pdf'"
+    )
+    assert "may have been attached: read the ticket before attaching it again" in said
+    assert len(fake.received("POST", ROUTES["attach"][1])) == 1
+
+
+async def test_a_file_over_plusofons_limit_is_listed_not_stored_and_the_ticket_still_opens() -> None:
+    with make_fake(max_file_size=512).running() as fake:
+        assert isinstance(fake, PlusofonFake)
+        adapter = adapter_for(fake)
+        try:
+            created = await adapter.create_ticket(
+                NewTicket(
+                    subject="Счёт",
+                    body="См. вложения.",
+                    attachments=(upload("big.bin", SCAN), upload("t.txt", TRACE)),
+                )
+            )
+        finally:
+            await adapter.aclose()
+    assert [a.filename for m in created.messages for a in m.attachments] == ["t.txt"]
+    [refused] = created.not_stored
+    assert (refused.field, refused.name) == ("attachments", "big.bin")
+    assert "larger than the allowed size" in refused.reason
+
+
+async def test_a_requester_priority_or_tags_are_listed_not_stored_and_the_ticket_opens(
+    fake: PlusofonFake, adapter: PlusofonAdapter
+) -> None:
+    created = await adapter.create_ticket(
+        NewTicket(
+            subject="Не проходят звонки",
+            body="С утра тишина.",
+            requester_email="ewa@example.pl",
+            requester_name="Ewa",
+            priority="high",
+            tags=("voip",),
+        )
+    )
+
+    [sent] = fake.received("POST", ROUTES["create"][1])
+    assert sent.json() == {"subject": "Не проходят звонки", "description": "С утра тишина."}
+    assert [n.field for n in created.not_stored] == ["requester_email", "requester_name", "priority", "tags"]
+    assert all(n.reason.endswith("not sent.") for n in created.not_stored)
+    assert created.requester is not None and created.requester.email == OWNER.email
+
+
+async def test_the_fake_refuses_fields_the_create_page_does_not_list(fake: PlusofonFake) -> None:
+    async with httpx.AsyncClient(
+        headers={"Authorization": f"Bearer {fake.token}", "Client": fake.client}
+    ) as client:
+        answer = await client.post(
+            f"{fake.url}/api/v1/ticket", json={"subject": "s", "description": "d", "email": "a@b.ru"}
+        )
+    assert answer.status_code == 400 and answer.json() == {"message": "Unknown fields: email", "code": 400}

@@ -1,0 +1,52 @@
+"""A Plusofon ticket and the account's answer read back as they were sent, through a real MCP client
+(issue 15, item 13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from helpdesk_mcp.server.config import load_settings
+from helpdesk_mcp.server.tools import TOOL_NAMES
+from tests.conftest import connect
+from tests.fakes.plusofon import PlusofonFake, env_for, make_fake
+
+pytestmark = pytest.mark.anyio
+
+SUBJECT = 'Двойное списание — «Возврат» & <tag> "cudzysłów" 📦'
+BODY = (
+    "Добрый день,\n\nсчёт №1042 оплачен дважды. Dwie  spacje & <tag> \"cudzysłów\" 'apostrof'.\n"
+    "Ёлка, żółw, Łódź: 5 < 6 && 7 > 6; &lt;b&gt; остаётся текстом.\n\n    отступ"
+)
+REPLY = 'Здравствуйте! Zwrot: 1 500 ₽ < 2 000 zł & "szybko".\nПроверьте <b>сегодня</b>.'
+
+
+async def ok(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content[0].text  # type: ignore[union-attr]
+    structured: dict[str, Any] = result.structured_content  # type: ignore[assignment]
+    return structured
+
+
+def words(text: str | None) -> list[str]:
+    return (text or "").split()
+
+
+async def test_subject_and_bodies_read_back_as_sent(mode: str) -> None:
+    with make_fake(tickets=20).running() as fake:
+        assert isinstance(fake, PlusofonFake)
+        settings = load_settings(env_for(fake), known_tools=TOOL_NAMES)
+        async with connect(settings, mode) as client:
+            created = await ok(client, "create_ticket", {"subject": SUBJECT, "body": BODY})
+            assert "not_stored" not in created
+            ref = created["ticket"]
+            reply = await ok(client, "reply_ticket", {"ticket": ref, "body": REPLY})
+            ticket = await ok(client, "get_ticket", {"ticket": ref})
+
+    assert ticket["subject"] == SUBJECT
+    first, answer = ticket["messages"]
+    assert (first["kind"], answer["kind"], answer["id"]) == ("customer", "customer", reply["message_id"])
+    assert words(first["body"]) == words(BODY)
+    assert words(answer["body"]) == words(REPLY) and "\n" in answer["body"]
