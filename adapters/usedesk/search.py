@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
+
 from ..errors import InvalidInputError
 from ..model import SearchHit, SearchPage, SearchQuery, TicketSummary
 from . import wire
@@ -314,6 +316,8 @@ class QueryResults:
 
     def __init__(self) -> None:
         self._kept: OrderedDict[str, _Answers] = OrderedDict()
+        # Two searches paging at once must not both read on and append the same UseDesk page.
+        self._lock = anyio.Lock()
 
     def fetcher(self, fetch: Fetch, *, fresh: bool) -> Fetch:
         """`fetch` served from what is kept; `fresh` (a search's first page) asks UseDesk once more first."""
@@ -330,7 +334,8 @@ class QueryResults:
             self._kept.move_to_end(key)
             while len(self._kept) > QUERY_SEARCHES_KEPT:
                 self._kept.popitem(last=False)
-            return await _serve(answers, base, params, fetch)
+            async with self._lock:
+                return await _serve(answers, base, params, fetch)
 
         return kept_fetch
 

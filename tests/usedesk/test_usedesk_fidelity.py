@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 
 from helpdesk_mcp.adapters.errors import RateLimitedError
@@ -120,6 +121,32 @@ async def test_paging_a_search_with_words_asks_usedesk_once_per_hundred(fake: Us
     await adapter.search(SearchQuery(text="2025"), 8)
     await adapter.aclose()
     assert len(_query_requests(fake)) == 3
+
+
+async def test_two_agents_paging_the_same_words_at_once_each_see_every_ticket_once(fake: UsedeskFake) -> None:
+    expected = sorted(f"usedesk:{t.id}" for t in fake.tickets.values() if fake._found(t, "2025"))
+    adapter = adapter_for(fake)
+    first = await adapter.search(SearchQuery(text="2025"), 8)
+    results: list[list[str]] = []
+
+    async def page_on() -> None:
+        seen = [hit.ticket.ref for hit in first.hits]
+        cursor = first.hits[-1].cursor
+        for _ in range(60):
+            page = await adapter.search(SearchQuery(text="2025"), 8, cursor)
+            seen += [hit.ticket.ref for hit in page.hits]
+            if not page.more:
+                break
+            cursor = page.hits[-1].cursor
+        results.append(seen)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(page_on)
+        group.start_soon(page_on)
+    await adapter.aclose()
+    assert [sorted(seen) for seen in results] == [expected, expected]
+    assert all(len(seen) == len(set(seen)) for seen in results)
+    assert len(_query_requests(fake)) == 2
 
 
 async def test_the_fake_holds_usedesk_to_ten_searches_with_words_a_minute(fake: UsedeskFake) -> None:
