@@ -81,6 +81,14 @@ class Outgoing:
         """A field a line break would corrupt rather than merely reflow: kept as written, to be judged."""
         return None if value is None else self.text(field, value).strip() or None
 
+    def told(self) -> str:
+        """For a confirmation question: what was removed, since hidden text in what an agent wrote
+        is a sign the ticket it answers tried to steer it; empty when nothing was."""
+        if not self._removed:
+            return ""
+        counts = "; ".join(note.removeprefix("removed ") for note in self.notes)
+        return f"\n\nHidden characters the agent wrote were removed and will not be sent: {counts}."
+
     def noted(self, result: ResultT) -> ResultT:
         """`result` with what was removed added to its notes."""
         if not self._removed:

@@ -249,10 +249,12 @@ async def _confirm_reply(
     if internal:
         return SendConfirmation()
     then = f"\n\nThe ticket will then be set to {status}." if status else ""
+    out = Outgoing()
+    text = out.text("body", body)
     return ask_before_sending(
         ctx,
         f"Send this reply to the customer of ticket {make_ref(adapter.name, ticket_id)}?\n\n"
-        f"{quoted(Outgoing().text('body', body))}{then}",
+        f"{quoted(text)}{then}{out.told()}",
     )
 
 
@@ -379,7 +381,7 @@ def _file_question(ref: str, outbound: _Outbound) -> str:
         lines.append(f"WARNING: {warning}.")
     if outbound.message:
         lines += ["", "With this message:", "", quoted(outbound.message)]
-    return "\n".join(lines)
+    return "\n".join(lines) + outbound.out.told()
 
 
 async def attach_file(

@@ -111,6 +111,7 @@ async def test_hidden_characters_never_reach_the_confirmation_or_the_customer(
         for character in HIDDEN:
             assert character not in question
         assert "> Refund issued.\n> \n> \tAmount: 10 EUR" in question, "the person saw what was sent"
+        assert "Hidden characters the agent wrote were removed and will not be sent: 10" in question
     assert "Refund issued.\n\n\tAmount: 10 EUR" in stored(tmp_path)
     assert not set(HIDDEN) & set(stored(tmp_path))
 
@@ -170,7 +171,7 @@ async def test_a_disguised_file_is_shown_for_what_it_is_before_it_is_sent(
         by_path = {"ticket": ref, "filename": "invoice-1042.pdf", "path": str(outbox / "build.bin")}
         inline = {
             "ticket": ref,
-            "filename": "invoice-1043.pdf",
+            "filename": "invoice-1043\u200b.pdf",
             "content_base64": base64.b64encode(b"%PDF-1.7\n").decode(),
         }
         for arguments in (by_path, inline):
@@ -182,7 +183,9 @@ async def test_a_disguised_file_is_shown_for_what_it_is_before_it_is_sent(
         assert "Content: ELF executable" in from_path
         assert "WARNING: the content is a program (ELF executable), whatever its name says." in from_path
         assert "Source: sent inline by the agent" in sent_inline and "Content: PDF document" in sent_inline
-        assert "WARNING" not in sent_inline
+        assert "WARNING" not in sent_inline and "invoice-1043.pdf (9 bytes)" in sent_inline
+        assert "removed and will not be sent: 1 invisible character from filename." in sent_inline
+        assert "Hidden characters" not in from_path
         assert all(not m.get("attachments") for m in await messages(client, ref))
 
 
