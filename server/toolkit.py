@@ -69,7 +69,8 @@ def describe_invalid_arguments(error: ValidationError) -> str:
     problems = []
     for item in error.errors(include_url=False, include_input=False):
         location = ".".join(str(part) for part in item["loc"]) or "arguments"
-        message = item["msg"]
+        # Reached only when a host sent a nested object as a JSON string, past `unknown_argument`.
+        message = "Unknown argument" if item["type"] == "extra_forbidden" else item["msg"]
         problems.append(f"{location}: {message[0].lower()}{message[1:]}")
     return f"Invalid arguments ({'; '.join(problems)}); correct them and call again."
 

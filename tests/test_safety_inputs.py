@@ -88,6 +88,9 @@ async def test_unknown_arguments_are_refused_at_any_depth_and_every_schema_says_
             {"subject": "S", "body": "B", "attachments": [{"file_name": "a.txt", "content_base64": "YQ=="}]},
         )
         assert "unknown argument 'attachments[0].file_name'; did you mean 'filename'?" in text
+        as_json = json.dumps([{"file_name": "a.txt", "content_base64": "YQ=="}])
+        text = await refused(client, "create_ticket", {"subject": "S", "body": "B", "attachments": as_json})
+        assert "attachments.0.file_name: unknown argument" in text
         text = await refused(client, "search_tickets", {"zzz": 1})
         assert "unknown argument 'zzz'; the valid ones are query, status" in text
         assert (await ok(client, "search_tickets", {}))["tickets"] == [], "nothing was created"
