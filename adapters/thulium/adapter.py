@@ -297,6 +297,8 @@ class ThuliumAdapter(Adapter):
         for item in items:
             if isinstance(item.get("tags"), list) and ident(item.get("ticket_id")):
                 self._tags_seen.put(text(item["ticket_id"]), list(item["tags"]))
+            # Each ticket shows its status's id beside its name: what setting a status needs.
+            self._statuses.learn(*status_fields(item))
         return items
 
     async def _fetch(self, number: str) -> dict[str, Any]:
@@ -315,6 +317,7 @@ class ThuliumAdapter(Adapter):
                 f"Thulium (backend {self.name!r}) answered with a ticket in a shape its API does not "
                 "document; try again later."
             )
+        self._statuses.learn(*status_fields(payload))
         return payload
 
     async def _listed_tags(self, raw: dict[str, Any]) -> list[Any]:
@@ -488,17 +491,13 @@ class ThuliumAdapter(Adapter):
         if self._learned_at is not None and time.monotonic() - self._learned_at < CATALOGUE_TTL:
             return False
         try:
-            listed = await self._list({"limit": str(PAGE), "offset": "0"})
+            await self._list({"limit": str(PAGE), "offset": "0"})
         except HelpdeskError as exc:
             raise type(exc)(
                 f"Thulium (backend {self.name!r}) did not list tickets, whose statuses show the id of the "
                 f"status to set: {exc.message.rstrip('.')}; nothing was sent."
             ) from None
         self._learned_at = time.monotonic()
-        for raw in listed:
-            status_id, substatus_id, full_status_name = status_fields(raw)
-            if status_id is not None:
-                self._statuses.learn(status_id, substatus_id, full_status_name)
         return True
 
     async def _read_catalogue(self) -> Catalogue | None:

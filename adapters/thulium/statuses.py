@@ -84,7 +84,7 @@ class StatusMap:
     """The account's statuses as far as they are known, and what each means.
 
     Built from the `statuses` setting (ids and names -> normalized status) over the built-in names, and
-    added to by every ticket read (`learn`).
+    added to by every ticket the adapter reads (`learn`).
     """
 
     def __init__(self, backend: str, overrides: Mapping[str, Status]) -> None:
@@ -107,11 +107,10 @@ class StatusMap:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def read(self, status_id: str | None, substatus_id: str | None, full_status_name: str) -> Reading:
-        """The normalized status of a ticket with these fields; what it shows is learned on the way."""
+    def read(self, status_id: str | None, full_status_name: str) -> Reading:
+        """The normalized status of a ticket with this `status_id` and `full_status_name`."""
         full = full_status_name.strip()
         if status_id is not None:
-            self.learn(status_id, substatus_id, full)
             configured = self._ids.get(status_id)
             if configured is not None:
                 by_name = self._by_name(full)
@@ -124,12 +123,12 @@ class StatusMap:
             return Reading(UNKNOWN, full or None)
         return reading
 
-    def learn(self, status_id: str, substatus_id: str | None, full_status_name: str) -> None:
+    def learn(self, status_id: str | None, substatus_id: str | None, full_status_name: str) -> None:
         """Note the id and name of a status a ticket shows. Without a substatus the whole name is the
         status's; with one, the part before the separator is (a known name first, since a name may
         hold the separator itself)."""
         full = full_status_name.strip()
-        if not full:
+        if status_id is None or not full:
             return
         if substatus_id is None:
             self._seen[status_id] = full

@@ -106,7 +106,7 @@ class Reader:
         ticket_id = ident(raw.get("ticket_id"))
         if ticket_id is None:
             raise UnavailableError("Thulium listed a ticket without a ticket_id, which its API does not do.")
-        reading = self.statuses.read(*status_fields(raw))
+        reading = self.statuses.read(ident(raw.get("status_id")), text(raw.get("full_status_name")))
         email = text(raw.get("from")).strip() or None
         customer = ident(raw.get("customer_id"))
         login = text(raw.get("user_login")).strip()
@@ -158,7 +158,7 @@ def as_html(plain: str) -> str:
 
 
 def status_fields(raw: dict[str, Any]) -> tuple[str | None, str | None, str]:
-    """A ticket's `status_id`, `substatus_id` and `full_status_name`, as `StatusMap` takes them."""
+    """A ticket's `status_id`, `substatus_id` and `full_status_name`, as `StatusMap.learn` takes them."""
     return ident(raw.get("status_id")), ident(raw.get("substatus_id")), text(raw.get("full_status_name"))
 
 

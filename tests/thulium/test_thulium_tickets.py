@@ -190,6 +190,7 @@ async def test_a_status_the_ticket_already_has_is_not_set_again(
     await adapter.reply(str(fake.showcase_id), NewReply(body="Nadal czekamy.", status="pending"))
 
     assert fake.received("PUT") == []
+    assert fake.received("GET", r"^/api/tickets$") == [], "the ticket itself showed the status's id"
 
 
 async def test_a_status_is_set_by_the_id_its_tickets_show_without_a_statuses_resource(
