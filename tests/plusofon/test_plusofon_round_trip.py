@@ -50,3 +50,18 @@ async def test_subject_and_bodies_read_back_as_sent(mode: str) -> None:
     assert (first["kind"], answer["kind"], answer["id"]) == ("customer", "customer", reply["message_id"])
     assert words(first["body"]) == words(BODY)
     assert words(answer["body"]) == words(REPLY) and "\n" in answer["body"]
+
+
+async def test_a_file_plusofon_neither_refused_nor_shows_says_to_read_the_ticket_first() -> None:
+    with make_fake(tickets=20, keep_attachments=False).running() as fake:
+        assert isinstance(fake, PlusofonFake)
+        settings = load_settings(env_for(fake), known_tools=TOOL_NAMES)
+        async with connect(settings, "auto") as client:
+            ref = (await ok(client, "create_ticket", {"subject": "Акт", "body": "Акт сверки."}))["ticket"]
+            result = await client.call_tool(
+                "attach_file", {"ticket": ref, "filename": "акт.pdf", "content_base64": "JVBERi0xLjQ="}
+            )
+    assert result.is_error
+    said = result.content[0].text  # type: ignore[union-attr]
+    assert "may have been attached" in said and "read the ticket before attaching it again" in said
+    assert len(fake.received("POST", r"^/api/v1/ticket/attachment$")) == 1

@@ -55,3 +55,20 @@ async def test_subject_and_bodies_read_back_as_sent(mode: str) -> None:
     assert words(first["body"]) == words(BODY)
     assert words(answer["body"]) == words(REPLY)
     assert "\n" in answer["body"], "line breaks survive"
+
+
+async def test_a_field_thulium_has_no_place_for_is_reported_not_stored(mode: str) -> None:
+    with make_fake(tickets=20).running() as fake:
+        assert isinstance(fake, FakeThulium)
+        settings = load_settings(env_for(fake), known_tools=TOOL_NAMES)
+        async with connect(settings, mode) as client:
+            created = await ok(
+                client,
+                "create_ticket",
+                {"subject": "Pilne", "body": "Brak dostawy.", "requester_name": "Ewa", "priority": "urgent"},
+            )
+    assert created["ticket"].startswith("thulium:") and created["status"] == "new"
+    assert [(item["field"], item["reason"]) for item in created["not_stored"]] == [
+        ("priority", "Thulium tickets have no priority; not sent."),
+        ("requester_name", "Thulium knows a ticket's sender by e-mail address only (`from`); not sent."),
+    ]
