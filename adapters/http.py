@@ -232,9 +232,12 @@ class VendorClient:
         )
 
     async def _send(self, method: str, path: str, kwargs: dict[str, Any]) -> httpx.Response:
+        # Built before the budget's slot is taken: building takes long enough that requests spaced
+        # by the budget would otherwise reach the vendor bunched together.
+        client = self.client
         async with self._budget.slot():
             started = time.monotonic()
-            response = await self.client.request(method, path.lstrip("/"), **kwargs)
+            response = await client.request(method, path.lstrip("/"), **kwargs)
             log.debug(
                 "%s %s %s -> %s in %.0f ms",
                 self.backend,

@@ -77,3 +77,34 @@ async def _check(backend: BackendConfig, time_limit: float) -> Outcome:
     finally:
         await backends.aclose()
     return Outcome(backend, True, read)
+
+
+@dataclass(frozen=True)
+class RedisOutcome:
+    ok: bool
+    detail: str
+
+    def line(self, secrets: list[str]) -> str:
+        status = "ok  " if self.ok else "FAIL"
+        return redact(f"{status} redis (HELPDESK_REDIS_URL): {self.detail}", secrets)
+
+
+async def check_redis(settings: Settings) -> RedisOutcome | None:
+    """Can this replica reach the Redis it shares the write ledger and request budgets through?"""
+    if settings.redis_url is None:
+        return None
+    from .ledger import open_ledger
+
+    ledger = open_ledger(settings)
+    try:
+        with anyio.fail_after(min(settings.timeout, 5.0)):
+            await ledger.ping()
+    except Exception as exc:
+        return RedisOutcome(
+            False,
+            f"unreachable ({type(exc).__name__}). Check the URL's host, port, password and database, "
+            "and that this machine can reach it.",
+        )
+    finally:
+        await ledger.aclose()
+    return RedisOutcome(True, "reachable; the write ledger and the vendors' request budgets are shared there")

@@ -201,13 +201,16 @@ async def _call(settings: Settings, tool: str, arguments: dict[str, Any]) -> int
 
 
 async def _check(settings: Settings) -> int:
-    from .check import check_backends
+    from .check import check_backends, check_redis
 
     outcomes = await check_backends(settings)
     secrets = settings.secrets()
     for outcome in outcomes:
         print(outcome.line(secrets), flush=True)
-    return 0 if all(outcome.ok for outcome in outcomes) else 1
+    redis = await check_redis(settings)
+    if redis is not None:
+        print(redis.line(secrets), flush=True)
+    return 0 if all(outcome.ok for outcome in outcomes) and (redis is None or redis.ok) else 1
 
 
 def _demo(settings: Settings) -> int:

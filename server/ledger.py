@@ -76,7 +76,7 @@ class LedgerStore(Protocol):
         """Forget the unknown and abandoned entries held on `hold`."""
 
     async def ping(self) -> None:
-        """Raise when the store cannot be reached."""
+        """Raise (whatever the store's client raises) when the store cannot be reached."""
 
     async def aclose(self) -> None: ...
 

@@ -82,10 +82,7 @@ class RedisStore:
             raise _unreachable(exc) from None
 
     async def ping(self) -> None:
-        try:
-            await self._redis.ping()
-        except RedisError as exc:
-            raise _unreachable(exc) from None
+        await self._redis.ping()
 
     async def aclose(self) -> None:
         await self._redis.aclose()

@@ -43,6 +43,8 @@ class Request:
     headers: dict[str, str]
     """Header names in lower case."""
     body: bytes
+    at: float = field(default_factory=time.monotonic)
+    """When it arrived (this process's monotonic clock)."""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
