@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from helpdesk_mcp.adapters.errors import InvalidInputError
+from helpdesk_mcp.adapters.invisible import clean_line
 from helpdesk_mcp.adapters.limits import MAX_FILE_BYTES
 from helpdesk_mcp.adapters.model import FileUpload
-from helpdesk_mcp.adapters.text import clean_line
 
 __all__ = ["MAX_FILE_BYTES", "disguise", "read_upload", "sniff"]
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from helpdesk_mcp.adapters.errors import InvalidInputError
-from helpdesk_mcp.adapters.text import strip_hidden
+from helpdesk_mcp.adapters.invisible import strip_hidden
 
 from .views import CreatedTicket, PostedMessage
 

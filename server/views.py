@@ -10,10 +10,13 @@ cut: a shortened id would name nothing.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, field_validator
 
+from helpdesk_mcp.adapters.errors import NotFoundError
+from helpdesk_mcp.adapters.invisible import clean_line, clean_text
 from helpdesk_mcp.adapters.model import (
     Attachment,
     Capabilities,
@@ -26,9 +29,8 @@ from helpdesk_mcp.adapters.model import (
     TicketSummary,
     UtcDateTime,
 )
-from helpdesk_mcp.adapters.text import TRIM_MARKER, clean_line, clean_text, trim_quoted
+from helpdesk_mcp.adapters.quotes import TRIM_MARKER, trim_quoted
 
-MAX_BODY_CHARS = 2000
 # Longest one-line fields shown, in characters; each is well above what a person writes in one.
 SUBJECT_CHARS = 300
 NAME_CHARS = 120
@@ -126,69 +128,203 @@ def present_summary(ticket: TicketSummaryT) -> TicketSummaryT:
     )
 
 
-def present_ticket(ticket: Ticket, *, downloadable: bool, message_id: str | None = None) -> Ticket:
-    """A ticket for the model: the thread with bodies trimmed and cut, or one message whole.
+class FileView(BaseModel):
+    filename: str
+    mime_type: str | None = None
+    size: int | None = Field(default=None, description="Bytes.")
+    uri: str | None = Field(default=None, description="Resource that downloads it.")
 
-    Trimming is for reading only (`helpdesk_mcp.adapters.text`); nothing shown here is written back.
-    """
-    ticket = present_summary(ticket).model_copy(
-        update={
-            "custom_fields": {
-                capped(k, NAME_CHARS): capped(v, FIELD_VALUE_CHARS) for k, v in ticket.custom_fields.items()
-            }
-        }
+
+class MessageView(BaseModel):
+    id: str = Field(description="Pass as `messages` to read this message whole.")
+    kind: MessageKind
+    by: str | None = Field(
+        default=None,
+        description="Author: `requester`, `assignee` or a key of `people`; absent on the "
+        "requester's own messages and where the helpdesk names no one.",
     )
-    if message_id is None:
-        messages = [_in_thread(ticket.ref, m, downloadable) for m in ticket.messages]
+    body: str
+    created_at: UtcDateTime | None = None
+    attachments: list[FileView] = Field(default_factory=list)
+
+
+class TicketView(TicketSummary):
+    people: dict[str, Person] = Field(default_factory=dict, description="Other authors, by `by` key.")
+    messages: list[MessageView] = Field(default_factory=list, description="The thread, oldest first.")
+    earlier: int = Field(default=0, description="Earlier messages not shown; see `messages`.")
+    custom_fields: dict[str, str] = Field(default_factory=dict)
+
+
+def select_messages(ticket: Ticket, selector: str | None) -> tuple[list[Message], str | None]:
+    """The messages `selector` names ("last:N" or one message id) and the id to show whole, if any.
+
+    A selector that names nothing in this ticket is refused with what to pass instead.
+    """
+    if selector is None:
+        return ticket.messages, None
+    selector = selector.strip()
+    if (found := _LAST.fullmatch(selector)) is not None:
+        return ticket.messages[-int(found[1]) :], None
+    chosen = [m for m in ticket.messages if m.id == selector]
+    if not chosen:
+        raise NotFoundError(
+            f"Ticket {ticket.ref} has no message {selector[:_ID_CHARS]!r}; pass `messages` as 'last:N' "
+            "(N from 1 to 9999) or the id of a message in its thread."
+        )
+    return chosen, selector
+
+
+def present_ticket(ticket: Ticket, *, downloadable: bool, selector: str | None = None) -> TicketView:
+    """A ticket for the model: the thread with bodies trimmed and cut, its last N, or one message whole.
+
+    Trimming is for reading only (`helpdesk_mcp.adapters.quotes`); nothing shown here is written back.
+    """
+    shown, whole = select_messages(ticket, selector)
+    summary = present_summary(ticket)
+    people = _People(summary.requester, summary.assignee)
+    if whole is not None:
+        messages = [_view(ticket.ref, m, downloadable, clean_text(m.body), people) for m in shown]
     else:
-        messages = [
-            _whole(ticket.ref, m, downloadable, clean_text(m.body))
-            for m in ticket.messages
-            if m.id == message_id
+        bodies = _thread_bodies(ticket.messages)
+        messages = [_view(ticket.ref, m, downloadable, bodies[i], people) for i, m in _indexed(ticket, shown)]
+    fields = {name: getattr(summary, name) for name in TicketSummary.model_fields}
+    return TicketView(
+        **{**fields, "requester": _named(summary.requester), "assignee": _named(summary.assignee)},
+        people=people.others,
+        messages=messages,
+        earlier=len(ticket.messages) - len(shown) if whole is None else 0,
+        custom_fields={
+            capped(k, NAME_CHARS): capped(v, FIELD_VALUE_CHARS) for k, v in ticket.custom_fields.items()
+        },
+    )
+
+
+_LAST = re.compile(r"last:([1-9]\d{0,3})")
+_ID_CHARS = 100  # of an unknown message id quoted back: it is the caller's text
+FIRST_CHARS = 2000
+"""Characters kept of the first message and of the customer's latest: the request and where it stands."""
+THREAD_CHARS = 600
+"""Characters kept of every other message in a thread; each cut says how to read the message whole."""
+REPEAT_CHARS = 100
+"""A repeat at least this long is shown as a reference to the earlier message; a shorter one costs
+less written out than referred to."""
+
+
+def _indexed(ticket: Ticket, shown: list[Message]) -> list[tuple[int, Message]]:
+    start = len(ticket.messages) - len(shown)
+    return list(enumerate(shown, start))
+
+
+def _thread_bodies(messages: list[Message]) -> list[str]:
+    """Each message's body as the thread shows it: quoted history, signatures and text repeated from
+    an earlier message left out, long bodies cut, each saying how to read the message whole.
+
+    Computed over the whole thread, so a message reads the same whichever part of it is shown."""
+    latest_customer = next((m.id for m in reversed(messages) if m.kind == "customer"), None)
+    earlier: list[tuple[str, list[str]]] = []  # (id, its lines of text), for repeats
+    bodies = []
+    for index, message in enumerate(messages):
+        text = trim_quoted(clean_text(message.body))
+        omitted = []
+        if text.endswith(TRIM_MARKER):
+            text = text.removesuffix(TRIM_MARKER).rstrip()
+            omitted.append("quoted text or signature trimmed")
+        lines = _lines(text)
+        same = next((i for i, seen in earlier if seen == lines), None) if _long(lines) else None
+        if same is not None:
+            bodies.append(f"[… same text as message {same!r}; {_reads_whole(message.id)}]")
+            continue
+        earlier.append((message.id, lines))
+        text, repeated = _without_repeats(text, earlier[:-1])
+        omitted += [f"message {i!r} quoted again" for i in repeated]
+        limit = FIRST_CHARS if index == 0 or message.id == latest_customer else THREAD_CHARS
+        if len(text) > limit:
+            omitted.insert(0, f"{len(text) - limit:,} more characters")
+            text = text[:limit]
+        if omitted:
+            text += f"\n[… {' and '.join(omitted)}; {_reads_whole(message.id)}]"
+        bodies.append(text)
+    return bodies
+
+
+def _reads_whole(message_id: str) -> str:
+    return f"get_ticket messages={message_id!r} reads it whole"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _long(lines: list[str]) -> bool:
+    return sum(map(len, lines)) >= REPEAT_CHARS
+
+
+def _without_repeats(text: str, earlier: list[tuple[str, list[str]]]) -> tuple[str, list[str]]:
+    """`text` without any earlier message it repeats whole in its own lines (quoted without marks)."""
+    lines = text.splitlines()
+    repeated = []
+    for message_id, seen in earlier:
+        if not _long(seen):
+            continue
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        for start in range(len(filled) - len(seen) + 1):
+            run = filled[start : start + len(seen)]
+            if [lines[i].strip() for i in run] == seen:
+                lines[run[0] : run[-1] + 1] = []
+                repeated.append(message_id)
+                break
+    return ("\n".join(lines).strip(), repeated) if repeated else (text, [])
+
+
+class _People:
+    """Each person named once: the requester and assignee on the ticket, everyone else who wrote in
+    `people` under a short key that messages refer to."""
+
+    def __init__(self, requester: Person | None, assignee: Person | None) -> None:
+        self.known: list[tuple[str, Person]] = [
+            (key, person) for key, person in (("requester", requester), ("assignee", assignee)) if person
         ]
-    return ticket.model_copy(update={"messages": _people_once(ticket, messages)})
+        self.others: dict[str, Person] = {}
 
-
-def _people_once(ticket: Ticket, messages: list[Message]) -> list[Message]:
-    """Each person written out once: the requester's own messages name no author, and an author
-    already named (as requester, assignee or in an earlier message) is named by id alone."""
-    named = {p.id for p in (ticket.requester, ticket.assignee) if p and p.id and (p.name or p.email)}
-    shown = []
-    for message in messages:
+    def key(self, message: Message) -> str | None:
         author = message.author
-        if author is not None and message.kind == "customer" and author == ticket.requester:
-            message = message.model_copy(update={"author": None})
-        elif author is not None and author.id is not None:
-            if author.id in named:
-                message = message.model_copy(update={"author": Person(id=author.id)})
-            else:
-                named.add(author.id)
-        shown.append(message)
-    return shown
+        if author is None:
+            return None
+        for key, person in self.known:
+            if _same(author, person):
+                return None if key == "requester" and message.kind == "customer" else key
+        key = f"p{len(self.others) + 1}"
+        self.others[key] = _named(_person(author)) or Person()
+        self.known.append((key, author))
+        return key
 
 
-def _in_thread(ref: str, message: Message, downloadable: bool) -> Message:
-    """Quoted history and signatures cut and long bodies shortened, saying how to read the rest."""
-    body = trim_quoted(clean_text(message.body))
-    omitted = []
-    if body.endswith(TRIM_MARKER):
-        body = body.removesuffix(TRIM_MARKER).rstrip()
-        omitted.append("quoted text and signature trimmed")
-    if len(body) > MAX_BODY_CHARS:
-        omitted.insert(0, f"{len(body) - MAX_BODY_CHARS:,} more characters")
-        body = body[:MAX_BODY_CHARS]
-    if omitted:
-        body += f"\n[… {' and '.join(omitted)}; get_ticket message={message.id!r} reads it whole]"
-    return _whole(ref, message, downloadable, body)
+def _same(one: Person, other: Person) -> bool:
+    if one.id and other.id:
+        return one.id == other.id
+    if one.email and other.email:
+        return one.email.casefold() == other.email.casefold()
+    return bool(one.name) and one.name == other.name
 
 
-def _whole(ref: str, message: Message, downloadable: bool, body: str) -> Message:
-    return message.model_copy(
-        update={
-            "body": body,
-            "author": _person(message.author),
-            "attachments": with_uris(ref, _clean_names(message.attachments), downloadable),
-        }
+def _named(person: Person | None) -> Person | None:
+    """A person as the model needs them: a backend's own id only where nothing else names them."""
+    if person is None or not (person.name or person.email):
+        return person
+    return person.model_copy(update={"id": None})
+
+
+def _view(ref: str, message: Message, downloadable: bool, body: str, people: _People) -> MessageView:
+    return MessageView(
+        id=message.id,
+        kind=message.kind,
+        by=people.key(message),
+        body=body,
+        created_at=message.created_at,
+        attachments=[
+            FileView(filename=a.filename, mime_type=a.mime_type, size=a.size, uri=a.uri)
+            for a in with_uris(ref, _clean_names(message.attachments), downloadable)
+        ],
     )
 
 

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpdesk_mcp.adapters.text import (
-    HIDDEN_MARKER,
-    TRIM_MARKER,
-    clean_text,
-    html_to_text,
-    looks_like_html,
-    to_plain_text,
-    trim_quoted,
-)
+from helpdesk_mcp.adapters.html_text import HIDDEN_MARKER, html_to_text, looks_like_html
+from helpdesk_mcp.adapters.invisible import clean_text
+from helpdesk_mcp.adapters.quotes import TRIM_MARKER, trim_quoted
+from helpdesk_mcp.adapters.text import to_plain_text
 
 # --- whole messages through the entry point ---------------------------------------------------------
 

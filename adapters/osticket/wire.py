@@ -29,6 +29,8 @@ from ..errors import (
     UnavailableError,
     UnsupportedError,
 )
+from ..escaped_html import escaped_html
+from ..html_text import looks_like_html
 from ..model import (
     Attachment,
     FileUpload,
@@ -40,7 +42,7 @@ from ..model import (
     Ticket,
     make_ref,
 )
-from ..text import looks_like_html, to_plain_text
+from ..text import to_plain_text
 from .statuses import StatusMap
 
 PRIORITY_IDS: dict[Priority, int] = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
@@ -342,11 +344,7 @@ def as_html(text: str) -> str:
     escaped `&lt;tag&gt;` would become a tag and be removed; every `&` is escaped a second time so that
     the decoding step yields the escaped text, which is kept.
     """
-    escaped = html.escape(text.strip(), quote=False)
-    # HTML collapses runs of spaces; all but the last of a run become non-breaking so that they stay.
-    escaped = re.sub(r" {2,}", lambda run: "&nbsp;" * (len(run.group()) - 1) + " ", escaped)
-    escaped = escaped.replace("&", "&amp;")
-    return escaped.replace("\r\n", "\n").replace("\n", "<br />\n")
+    return escaped_html(text.strip(), paragraph=False, line_break="<br />").replace("&", "&amp;")
 
 
 def as_escaped_text(text: str) -> str:

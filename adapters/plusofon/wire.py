@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..invisible import clean_text
 from ..model import (
     Attachment,
     Message,
@@ -34,7 +35,7 @@ from ..model import (
     TicketSummary,
     make_ref,
 )
-from ..text import clean_text, to_plain_text
+from ..text import to_plain_text
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _OLDEST = datetime.min.replace(tzinfo=UTC)

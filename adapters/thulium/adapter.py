@@ -42,6 +42,7 @@ from ..errors import (
     UnavailableError,
     UnsupportedError,
 )
+from ..escaped_html import escaped_html
 from ..http import VendorClient
 from ..model import (
     SEARCH_FILTERS,
@@ -61,14 +62,13 @@ from ..model import (
 )
 from ..text import to_plain_text
 from .attachments import AttachmentNames
-from .listing import Matcher, decode_cursor, encode_cursor, native_params, ordered
+from .listing import POSITIONS, Matcher, native_params, ordered
 from .recent import RecentValues
 from .settings import ThuliumSettings
 from .statuses import Catalogue, CatalogueEntry, StatusMap, parse_catalogue
 from .wire import (
     MissingRecordError,
     Reader,
-    as_html,
     attachment_ids,
     error_reader,
     ident,
@@ -145,7 +145,7 @@ class ThuliumAdapter(Adapter):
     async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
         if limit < 1:
             raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
-        after = decode_cursor(cursor) if cursor else None
+        after = POSITIONS.decode(cursor) if cursor else None
         status_ids = await self._status_ids(query.statuses) if query.statuses else None
         if status_ids == []:
             return SearchPage(hits=[], more=False)  # no status of this account reads as those asked for
@@ -162,7 +162,7 @@ class ThuliumAdapter(Adapter):
                     continue
                 if len(hits) == limit:
                     return SearchPage(hits=hits, more=True)
-                hits.append(SearchHit(ticket=summary, cursor=encode_cursor(row.position)))
+                hits.append(SearchHit(ticket=summary, cursor=POSITIONS.encode(row.position)))
         return SearchPage(hits=hits, more=False)
 
     async def get_ticket(self, ticket_id: str) -> Ticket:
@@ -189,7 +189,7 @@ class ThuliumAdapter(Adapter):
                 "(THULIUM_MAILBOX) names the Thulium mailbox new tickets are addressed to."
             )
         tokens = await self._upload(ticket.attachments)
-        body = as_html(ticket.body)
+        body = escaped_html(ticket.body)
         payload: dict[str, Any] = {
             "to": mailbox,
             "subject": ticket.subject,
@@ -243,7 +243,7 @@ class ThuliumAdapter(Adapter):
         plain = reply.body.strip() or ", ".join(upload.filename for upload in reply.attachments)
         if not plain:
             raise InvalidInputError("The reply is empty; write a body or attach a file.")
-        body = as_html(plain)
+        body = escaped_html(plain)
         before = await self._fetch(number)
         # Settled before anything is sent, so that an impossible status never follows a sent reply.
         target = await self._target_status(reply.status) if reply.status else None
@@ -386,7 +386,9 @@ class ThuliumAdapter(Adapter):
             for raw in listed
             if text(raw.get("subject")).strip() == ticket.subject.strip()
             and text(raw.get("from")).strip().casefold() == (ticket.requester_email or "").strip().casefold()
-            and any(_same_text(text(m.get("body")), as_html(ticket.body)) for m in raw.get("messages") or [])
+            and any(
+                _same_text(text(m.get("body")), escaped_html(ticket.body)) for m in raw.get("messages") or []
+            )
         ]
         newest = max(found, key=lambda raw: _number(raw.get("ticket_id")), default=None)
         return None if newest is None else ident(newest.get("ticket_id"))

@@ -15,46 +15,32 @@ only here, over the tickets Thulium lists, which carry their messages.
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from ..errors import InvalidInputError
+from pydantic import AfterValidator, Field
+
+from ..cursor import Cursor
+from ..filtering import matches
+from ..html_text import html_to_text, looks_like_html
 from ..model import SearchQuery, TicketSummary
-from ..text import html_to_text, looks_like_html
 from .wire import ident, local_minute, next_minute, text, vendor_minute
 
-Position = tuple[str, str]
+
+def _minute(value: str) -> str:
+    if local_minute(value) != value:
+        raise ValueError("not a minute as Thulium writes it")
+    return value
+
+
+Position = tuple[Annotated[str, AfterValidator(_minute)], Annotated[str, Field(pattern="^[0-9]+$")]]
 """(account-local minute of the last modification, ticket id) of a ticket in the listing."""
 
+POSITIONS: Cursor[Position] = Cursor(Position)
 _EPOCH = "1970-01-01 00:00"
-BAD_CURSOR = "The cursor is not one this search returned; start again without a cursor."
-_MAX_CURSOR = 200
-
-
-def encode_cursor(position: Position) -> str:
-    raw = json.dumps(list(position), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> Position:
-    """The position a cursor of `encode_cursor` holds; InvalidInputError for anything else."""
-    if len(cursor) > _MAX_CURSOR:
-        raise InvalidInputError(BAD_CURSOR)
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError:  # also bad base64 and bad UTF-8
-        raise InvalidInputError(BAD_CURSOR) from None
-    if not (isinstance(decoded, list) and len(decoded) == 2 and all(isinstance(p, str) for p in decoded)):
-        raise InvalidInputError(BAD_CURSOR)
-    minute, ticket_id = decoded
-    if local_minute(minute) != minute or not (ticket_id.isascii() and ticket_id.isdigit()):
-        raise InvalidInputError(BAD_CURSOR)
-    return minute, ticket_id
 
 
 @dataclass(frozen=True)
@@ -97,12 +83,11 @@ def native_params(
 
 
 class Matcher:
-    """Applies a query to listed tickets exactly, whatever Thulium's own filters left in."""
+    """Applies a query to listed tickets exactly (`filtering.matches`), whatever Thulium's own filters
+    left in; `query` is looked for in the subject, the sender and the messages."""
 
     def __init__(self, query: SearchQuery) -> None:
         self._query = query
-        self._words = query.text.casefold().split() if query.text else []
-        self._tags = {tag.strip().casefold() for tag in query.tags if tag.strip()}
 
     @property
     def narrows(self) -> bool:
@@ -110,39 +95,21 @@ class Matcher:
         return bool(self._query.used_filters())
 
     def matches(self, summary: TicketSummary, raw: dict[str, Any]) -> bool:
-        q = self._query
-        if q.statuses and summary.status not in q.statuses:
-            return False
-        if q.assignee and (summary.assignee is None or not _same(summary.assignee.id, q.assignee)):
-            return False
-        if q.requester and q.requester.strip().casefold() not in text(raw.get("from")).casefold():
-            return False
-        if self._tags and not self._tags <= {tag.casefold() for tag in summary.tags}:
-            return False
-        if not q.in_time_range(summary.created_at, summary.updated_at):
-            return False
-        return not self._words or _contains_all(_haystack(raw), self._words)
+        return matches(summary, self._query, _texts(raw))
 
 
-def _same(login: str | None, wanted: str) -> bool:
-    return (login or "").casefold() == wanted.strip().casefold()
-
-
-def _haystack(raw: dict[str, Any]) -> str:
-    parts = [text(raw.get("subject")), text(raw.get("from"))]
+def _texts(raw: dict[str, Any]) -> Iterator[str]:
+    """What `query` is looked for in besides the subject; made only when a search has words."""
+    yield text(raw.get("from"))
     for message in raw.get("messages") or []:
         if isinstance(message, dict):
-            parts += [_readable(text(message.get("body"))), _readable(text(message.get("comment")))]
-    return "\n".join(parts).casefold()
+            yield _readable(text(message.get("body")))
+            yield _readable(text(message.get("comment")))
 
 
 def _readable(body: str) -> str:
     """Text to search in: markup gone (the whole `to_plain_text` would cost more than the search)."""
     return html_to_text(body) if looks_like_html(body) else body
-
-
-def _contains_all(haystack: str, words: list[str]) -> bool:
-    return all(word in haystack for word in words)
 
 
 async def ordered(

@@ -8,9 +8,7 @@ ticket's messages are not listed in time order (imports may backdate them).
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -143,18 +141,6 @@ class Reader:
             created_at=to_utc(raw.get("created_at"), self.zone),
             attachments=[self.names.attachment(attachment_id) for attachment_id in attachment_ids(raw)],
         )
-
-
-def as_html(plain: str) -> str:
-    """Plain text as the HTML body Thulium is sent (`body_type` HTML), so that it reads back as that text.
-
-    Thulium's answers do not say whether a body is HTML or plain text, so a plain body holding `<b>`
-    or `&lt;` would read back changed; escaped HTML leaves no doubt. Runs of spaces stay as
-    non-breaking spaces, line breaks as `<br>`.
-    """
-    escaped = html.escape(plain.replace("\r\n", "\n").replace("\r", "\n"), quote=False)
-    escaped = re.sub(r" {2,}", lambda run: "&nbsp;" * (len(run.group()) - 1) + " ", escaped)
-    return "<p>" + "<br>\n".join(escaped.split("\n")) + "</p>"
 
 
 def status_fields(raw: dict[str, Any]) -> tuple[str | None, str | None, str]:

@@ -38,6 +38,7 @@ from ..errors import (
     UnavailableError,
     UnsupportedError,
 )
+from ..escaped_html import escaped_html
 from ..http import VendorClient
 from ..limits import MAX_FILE_BYTES
 from ..model import (
@@ -171,7 +172,7 @@ class UsedeskAdapter(Adapter):
         marker = f"helpdesk-mcp-{uuid.uuid4().hex}"
         fields: dict[str, Any] = {
             "subject": ticket.subject,
-            "message": wire.to_html(ticket.body),
+            "message": escaped_html(ticket.body),
             "additional_id": marker,
         }
         if ticket.requester_email:
@@ -225,7 +226,7 @@ class UsedeskAdapter(Adapter):
         body = reply.body or ", ".join(upload.filename for upload in reply.attachments)
         if not body.strip():
             raise InvalidInputError("A UseDesk comment needs text or a file; give the message a body.")
-        message = wire.to_html(body)
+        message = escaped_html(body)
         fields: dict[str, Any] = {
             "ticket_id": number,
             "message": message,
@@ -273,7 +274,7 @@ class UsedeskAdapter(Adapter):
         # `silent` keeps a New ticket New: it is documented on /update/ticket and assumed here.
         fields: dict[str, Any] = {
             "ticket_id": number,
-            "message": wire.to_html(f"Files sent with the ticket when it was opened: {names}"),
+            "message": escaped_html(f"Files sent with the ticket when it was opened: {names}"),
             "type": "private",
             "silent": "true",
         }

@@ -8,8 +8,6 @@ documents that its API ignores the account's own time zone.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -111,19 +109,6 @@ def vendor_second(moment: datetime) -> str:
 # ---------------------------------------------------------------------------------------------------
 # Text going out
 # ---------------------------------------------------------------------------------------------------
-
-_SPACE_RUN = re.compile(r"(?:(?<= )|(?<=^)) ", re.MULTILINE)
-
-
-def to_html(plain: str) -> str:
-    """Plain text as the HTML UseDesk stores and mails, so it reads back character for character.
-
-    UseDesk takes `message` as HTML: unescaped, `a < b` would turn into markup and line breaks would
-    collapse. Runs of spaces and indentation are kept with non-breaking spaces.
-    """
-    escaped = html.escape(plain.replace("\r\n", "\n").replace("\r", "\n"), quote=False)
-    escaped = _SPACE_RUN.sub("&nbsp;", escaped)
-    return "<p>" + "<br>\n".join(escaped.split("\n")) + "</p>"
 
 
 def same_text(stored_html: str, sent_html: str) -> bool:

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from helpdesk_mcp.adapters.errors import InvalidInputError, NotFoundError, UnavailableError
+from helpdesk_mcp.adapters.html_text import looks_like_html
 from helpdesk_mcp.adapters.model import SearchQuery, TicketSummary
 from helpdesk_mcp.adapters.osticket.adapter import OsticketAdapter
-from helpdesk_mcp.adapters.text import looks_like_html, to_plain_text
+from helpdesk_mcp.adapters.text import to_plain_text
 from tests.fakes.osticket import STATUSES, OsticketFake, Ticket, make_fake
 from tests.osticket.conftest import adapter_for
 

@@ -36,7 +36,7 @@ async def test_the_request_and_what_the_thread_shows(fake: OsticketFake, adapter
         "emailcollab": "1",
         # Every `&` escaped twice: osTicket decodes entities once before it cleans the HTML.
         "response": "Dzień dobry,<br />\nwymieniliśmy toner &amp;lt;HP 26A&amp;gt; &amp;amp; bęben.<br />\n"
-        "<br />\nЕсли что — пишите.&amp;nbsp; Spacje&amp;nbsp; zostają.",
+        "<br />\nЕсли что — пишите. &amp;nbsp;Spacje &amp;nbsp;zostają.",
         "signature": "none",
         "staffUserName": fake.staff[0].username,
     }
