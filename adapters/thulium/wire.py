@@ -15,9 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from pydantic import Field, field_validator
 
 from ..errors import AuthError, HelpdeskError, InvalidInputError, NotFoundError, UnavailableError
 from ..http import ReadError
+from ..loose import Id, Objects, Text, Texts, WireModel, ident, text
 from ..model import Message, MessageKind, Person, Ticket, TicketSummary, make_ref
 from ..text import to_plain_text
 from .attachments import AttachmentNames
@@ -32,17 +34,72 @@ class MissingRecordError(NotFoundError):
     """Thulium itself said the thing asked for does not exist (as opposed to a wrong base URL)."""
 
 
-def text(value: Any) -> str:
-    """A field that should be text, whatever JSON type it came as; null is empty."""
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)
+__all__ = [
+    "MINUTE",
+    "MissingRecordError",
+    "Reader",
+    "ThuliumMessage",
+    "ThuliumTicket",
+    "attachment_ids",
+    "error_reader",
+    "ident",
+    "local_minute",
+    "next_minute",
+    "status_fields",
+    "text",
+    "to_utc",
+    "vendor_minute",
+]
 
 
-def ident(value: Any) -> str | None:
-    """An id as a string; null, empty and 0 mean "none" in Thulium's answers."""
-    value = text(value).strip()
-    return None if value in ("", "0") else value
+class ThuliumMessage(WireModel):
+    """One element of a ticket's `messages`: a customer's MAIL, an agent's REPLY or a COMMENT."""
+
+    message_id: Text = ""
+    type: Text = ""
+    """MAIL, REPLY or COMMENT."""
+    user_login: Text = ""
+    """The agent who wrote a REPLY or COMMENT."""
+    body: Text = ""
+    """A MAIL's or REPLY's body: HTML or plain text, nothing says which."""
+    comment: Text = ""
+    """A COMMENT's text; empty when the COMMENT is an event Thulium logged."""
+    system_comment: Text = ""
+    """What Thulium logged (a status change, an assignment)."""
+    created_at: Text = ""
+    """Wall-clock time in the account's zone, `YYYY-MM-DD HH:MM[:SS]`."""
+    attachments: Texts = Field(default_factory=list)
+    """Bare attachment ids, without names."""
+
+
+class ThuliumTicket(WireModel):
+    """A ticket as `GET tickets/{id}` answers it, or one row of `GET tickets` (which has no messages)."""
+
+    ticket_id: Id = None
+    """A string in lists (`"23962"`), a number alone."""
+    subject: Text = ""
+    status_id: Id = None
+    substatus_id: Id = None
+    full_status_name: Text = ""
+    """The status's name, with the substatus's after a slash."""
+    from_: Text = Field("", alias="from")
+    """The customer's e-mail address."""
+    customer_id: Id = None
+    user_login: Text = ""
+    """The agent the ticket is assigned to."""
+    ticket_queue_name: Text = ""
+    tags: Texts = Field(default_factory=list)
+    created_at: Text = ""
+    updated_at: Text = ""
+    messages: Objects[ThuliumMessage] = Field(default_factory=list)
+    """Not in time order: imports may backdate them."""
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    """Field name to a value or a list of values."""
+
+    @field_validator("custom_fields", mode="before")
+    @classmethod
+    def _fields_object(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else {}
 
 
 def local_minute(value: Any) -> str | None:
@@ -83,90 +140,89 @@ class Reader:
     names: AttachmentNames
 
     def summary(self, raw: dict[str, Any]) -> TicketSummary:
-        return TicketSummary(**self._summary_fields(raw))
+        return TicketSummary(**self._summary_fields(ThuliumTicket.model_validate(raw)))
 
     def ticket(self, raw: dict[str, Any]) -> Ticket:
-        fields = self._summary_fields(raw)
+        wire = ThuliumTicket.model_validate(raw)
+        fields = self._summary_fields(wire)
         requester = fields.get("requester")
+        parsed = [self._message(item, requester) for item in wire.messages]
+        oldest = datetime.min.replace(tzinfo=UTC)
         return Ticket(
             **fields,
-            messages=self.messages(raw, requester),
-            custom_fields=_custom_fields(raw.get("custom_fields")),
+            messages=sorted(parsed, key=lambda m: (m.created_at or oldest, _number(m.id))),
+            custom_fields=_custom_fields(wire.custom_fields),
         )
 
-    def messages(self, raw: dict[str, Any], requester: Person | None) -> list[Message]:
-        items = [m for m in raw.get("messages") or [] if isinstance(m, dict)]
-        parsed = [self.message(item, requester) for item in items]
-        oldest = datetime.min.replace(tzinfo=UTC)
-        return sorted(parsed, key=lambda m: (m.created_at or oldest, _number(m.id)))
-
-    def _summary_fields(self, raw: dict[str, Any]) -> dict[str, Any]:
-        ticket_id = ident(raw.get("ticket_id"))
-        if ticket_id is None:
+    def _summary_fields(self, wire: ThuliumTicket) -> dict[str, Any]:
+        if wire.ticket_id is None:
             raise UnavailableError("Thulium listed a ticket without a ticket_id, which its API does not do.")
-        reading = self.statuses.read(ident(raw.get("status_id")), text(raw.get("full_status_name")))
-        email = text(raw.get("from")).strip() or None
-        customer = ident(raw.get("customer_id"))
-        login = text(raw.get("user_login")).strip()
+        reading = self.statuses.read(wire.status_id, wire.full_status_name)
+        email = wire.from_.strip() or None
+        login = wire.user_login.strip()
         return {
-            "ref": make_ref(self.backend, ticket_id),
-            "subject": text(raw.get("subject")).strip(),
+            "ref": make_ref(self.backend, wire.ticket_id),
+            "subject": wire.subject.strip(),
             "status": reading.status,
             "status_label": reading.label,
-            "requester": Person(id=customer, email=email) if email or customer else None,
+            "requester": Person(id=wire.customer_id, email=email) if email or wire.customer_id else None,
             "assignee": Person(id=login) if login else None,
-            "queue": text(raw.get("ticket_queue_name")).strip() or None,
-            "tags": [text(tag).strip() for tag in raw.get("tags") or [] if text(tag).strip()],
-            "created_at": to_utc(raw.get("created_at"), self.zone),
-            "updated_at": to_utc(raw.get("updated_at"), self.zone),
+            "queue": wire.ticket_queue_name.strip() or None,
+            "tags": wire.tags,
+            "created_at": to_utc(wire.created_at, self.zone),
+            "updated_at": to_utc(wire.updated_at, self.zone),
         }
 
     def message(self, raw: dict[str, Any], requester: Person | None) -> Message:
-        kind_name = text(raw.get("type")).strip().upper()
-        login = text(raw.get("user_login")).strip()
+        return self._message(ThuliumMessage.model_validate(raw), requester)
+
+    def _message(self, wire: ThuliumMessage, requester: Person | None) -> Message:
+        login = wire.user_login.strip()
         agent = Person(id=login) if login else None
-        kind = _KINDS.get(kind_name)
+        kind = _KINDS.get(wire.type.strip().upper())
         if kind is not None:
-            body = text(raw.get("body"))
+            body = wire.body
         else:
             # A COMMENT is an internal note, or, holding only `system_comment`, an event Thulium logged.
-            comment, event = text(raw.get("comment")), text(raw.get("system_comment"))
+            comment, event = wire.comment, wire.system_comment
             kind = "internal_note" if comment.strip() or not event.strip() else "system"
             body = "\n\n".join(part for part in (comment, event) if part.strip())
         return Message(
-            id=text(raw.get("message_id")).strip(),
+            id=wire.message_id.strip(),
             kind=kind,
             author=requester if kind == "customer" else agent,
             body=to_plain_text(body),
-            created_at=to_utc(raw.get("created_at"), self.zone),
-            attachments=[self.names.attachment(attachment_id) for attachment_id in attachment_ids(raw)],
+            created_at=to_utc(wire.created_at, self.zone),
+            attachments=[self.names.attachment(attachment_id) for attachment_id in _ids(wire.attachments)],
         )
 
 
 def status_fields(raw: dict[str, Any]) -> tuple[str | None, str | None, str]:
     """A ticket's `status_id`, `substatus_id` and `full_status_name`, as `StatusMap.learn` takes them."""
-    return ident(raw.get("status_id")), ident(raw.get("substatus_id")), text(raw.get("full_status_name"))
+    wire = ThuliumTicket.model_validate(raw)
+    return wire.status_id, wire.substatus_id, wire.full_status_name
 
 
 def _number(message_id: str) -> int:
     return int(message_id) if message_id.isdigit() else 0
 
 
-def _custom_fields(raw: Any) -> dict[str, str]:
-    if not isinstance(raw, dict):
-        return {}
+def _custom_fields(raw: dict[str, Any]) -> dict[str, str]:
     fields = {}
     for name, value in raw.items():
         shown = ", ".join(text(v) for v in value) if isinstance(value, list) else text(value)
         if shown.strip():
-            fields[text(name)] = shown.strip()
+            fields[name] = shown.strip()
     return fields
+
+
+def _ids(values: list[str]) -> list[str]:
+    return [i for i in (ident(value) for value in values) if i is not None]
 
 
 def attachment_ids(raw_message: dict[str, Any]) -> list[str]:
     """A message's attachments: the API lists them as bare ids, without names."""
-    items = raw_message.get("attachments") or []
-    return [i for i in (ident(item) for item in items if isinstance(item, str | int)) if i is not None]
+    return _ids(ThuliumMessage.model_validate(raw_message).attachments)
 
 
 def error_reader(backend: str) -> ReadError:
