@@ -56,7 +56,7 @@ def compact(shape: Shape) -> str:
 
 # -- proposed changes to server/views.py, simulated on the structured result ----------------------------
 
-_NOTE = re.compile(r"\n\[… (?P<what>.*?); get_ticket message=(?P<id>'[^']*') reads it whole\]\Z", re.S)
+_NOTE = re.compile(r"\n\[… (?P<what>.*?); get_ticket messages=(?P<id>'[^']*') reads it whole\]\Z", re.S)
 
 
 def cut_at(limit: int) -> Callable[[Shape], Shape]:
@@ -82,7 +82,7 @@ def cut_at(limit: int) -> Callable[[Shape], Shape]:
             if more:
                 what.insert(0, f"{more:,} more characters")
             if what:
-                text += f"\n[… {' and '.join(what)}; get_ticket message={m['id']!r} reads it whole]"
+                text += f"\n[… {' and '.join(what)}; get_ticket messages={m['id']!r} reads it whole]"
             messages.append({**m, "body": text} if "body" in m else m)
         return {**shape, "messages": messages}
 
@@ -182,7 +182,7 @@ async def measure_vendor(vendor: str, count: Callable[[str], int]) -> VendorToke
                 whole: dict[str, str] = {}
                 for m in shape.get("messages", []):
                     if shortened(m.get("body", ""), m["id"]) or len(m.get("body", "")) > 600:
-                        read = await client.call_tool("get_ticket", {"ticket": ref, "message": m["id"]})
+                        read = await client.call_tool("get_ticket", {"ticket": ref, "messages": m["id"]})
                         whole[m["id"]] = read.structured_content["messages"][0]["body"]  # type: ignore[index]
                 result.lost += [f"{ref} {what}" for what in facts_kept(shape, facts, whole)]
                 for name, change in PROPOSALS.items():

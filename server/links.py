@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from mcp_types import ResourceLink
 from pydantic import BaseModel
 
-from helpdesk_mcp.adapters.model import Attachment, Ticket
+from helpdesk_mcp.adapters.model import Attachment
 
-from .views import CreatedTicket, PostedMessage
+from .views import CreatedTicket, FileView, PostedMessage, TicketView
 
 TICKET_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}"
 ATTACHMENT_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}/attachments/{attachment_id}"
@@ -27,7 +27,7 @@ def ticket_uri(ref: str) -> str:
 
 def resource_links(result: BaseModel) -> list[ResourceLink]:
     """Links for what `result` names; none for results that name no single ticket."""
-    if isinstance(result, Ticket):
+    if isinstance(result, TicketView):
         files = [a for m in result.messages for a in m.attachments]
         return _links(result.ref, files)
     if isinstance(result, CreatedTicket | PostedMessage):
@@ -35,7 +35,7 @@ def resource_links(result: BaseModel) -> list[ResourceLink]:
     return []
 
 
-def _links(ref: str, attachments: Iterable[Attachment]) -> list[ResourceLink]:
+def _links(ref: str, attachments: Iterable[Attachment | FileView]) -> list[ResourceLink]:
     ticket = ResourceLink(type="resource_link", uri=ticket_uri(ref), name=ref, mime_type="application/json")
     files = [
         ResourceLink(

@@ -205,7 +205,7 @@ FIRST_CHARS = 2000
 """Characters kept of the first message and of the customer's latest: the request and where it stands."""
 THREAD_CHARS = 600
 """Characters kept of every other message in a thread; each cut says how to read the message whole."""
-REPEAT_CHARS = 100
+REPEAT_CHARS = 80
 """A repeat at least this long is shown as a reference to the earlier message; a shorter one costs
 less written out than referred to."""
 
@@ -228,7 +228,7 @@ def _thread_bodies(messages: list[Message]) -> list[str]:
         omitted = []
         if text.endswith(TRIM_MARKER):
             text = text.removesuffix(TRIM_MARKER).rstrip()
-            omitted.append("quoted text or signature trimmed")
+            omitted.append("quoted text and signature trimmed")
         lines = _lines(text)
         same = next((i for i, seen in earlier if seen == lines), None) if _long(lines) else None
         if same is not None:

@@ -147,7 +147,7 @@ async def test_long_bodies_are_cut_with_directions(make_settings: MakeSettings) 
             len(first["body"]) < 2300 and "more characters" in first["body"] and first["id"] in first["body"]
         )
         whole = (
-            await client.call_tool("get_ticket", {"ticket": ref, "message": first["id"]})
+            await client.call_tool("get_ticket", {"ticket": ref, "messages": first["id"]})
         ).structured_content
         assert whole["messages"][0]["body"] == long_body.strip()  # type: ignore[index]
 
@@ -238,7 +238,7 @@ async def test_threads_hide_quoted_history_and_invisible_characters(make_setting
         )
         assert "Please try logging in again" not in shown["body"]
         whole = (
-            await client.call_tool("get_ticket", {"ticket": ref, "message": shown["id"]})
+            await client.call_tool("get_ticket", {"ticket": ref, "messages": shown["id"]})
         ).structured_content
         body = whole["messages"][0]["body"]  # type: ignore[index]
         assert "> Please try logging in again." in body and "\u200b" not in body

@@ -217,7 +217,7 @@ class Vendor:
     async def view(self, ticket_id: str, message: str | None = None) -> dict[str, Any]:
         arguments = {"ticket": f"{self.backend}:{ticket_id}"}
         if message is not None:
-            arguments["message"] = message
+            arguments["messages"] = message
         result = await self.client.call_tool("get_ticket", arguments)
         assert not result.is_error, result.content
         assert isinstance(result.structured_content, dict)

@@ -98,7 +98,7 @@ async def test_agent_session_with_the_extension(tmp_path: Path, fake: OsticketFa
         entry = next(e for e in long_one.entries if len(e.body) > 10000)
         whole = ok(
             await client.call_tool(
-                "get_ticket", {"ticket": f"osticket:{long_one.number}", "message": str(entry.id)}
+                "get_ticket", {"ticket": f"osticket:{long_one.number}", "messages": str(entry.id)}
             )
         )
         assert whole["messages"][0]["body"].endswith("Koniec logu.")

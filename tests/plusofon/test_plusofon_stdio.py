@@ -102,7 +102,7 @@ async def test_a_plusofon_session_over_stdio(tmp_path: Path, fake: PlusofonFake,
             "agent" if isinstance(p.author, Staff) else "customer" for p in ticket.posts
         ]
         long_post = next(p for p in ticket.posts if len(p.text) > 3000 and isinstance(p.author, User))
-        whole = ok(await client.call_tool("get_ticket", {"ticket": ref, "message": str(long_post.id)}))
+        whole = ok(await client.call_tool("get_ticket", {"ticket": ref, "messages": str(long_post.id)}))
         assert whole["messages"][0]["body"] == long_post.text
         assert all("<p>" not in m["body"] for m in thread["messages"])
 

@@ -71,7 +71,7 @@ async def test_agent_session_over_stdio(tmp_path: Path, fake: FakeThulium, mode:
             "system",
         ]
         first = thread["messages"][1]
-        whole = ok(await client.call_tool("get_ticket", {"ticket": showcase, "message": first["id"]}))
+        whole = ok(await client.call_tool("get_ticket", {"ticket": showcase, "messages": first["id"]}))
         assert whole["messages"][0]["body"] == fake.tickets[fake.showcase_id].messages[0].body
 
         # Open, reply, note, status, attach.
