@@ -11,6 +11,7 @@ absolute times on shared machines are noise. Sections:
 4. bulk     paging 1,000 tickets, 100 a page, 50 ms per vendor request: vs the latency floor
 5. load     streamable HTTP, 50 concurrent clients: throughput, errors, peak and drifting memory
 6. local    result sizes and tool latency of the local helpdesk (the earlier benchmark)
+7. catalogue tokens of tools/list vs GitHub's MCP server's published issue tools
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench` and `tests.fakes` by name
 
-from bench import bulk, load, local, overhead, startup, tokens
+from bench import bulk, catalogue, load, local, overhead, startup, tokens
 from bench.common import SUMMARY_HEADER, Section, git_revision, machine
 
 SECTIONS = {
@@ -36,6 +37,7 @@ SECTIONS = {
     "bulk": bulk.run,
     "load": load.run,
     "local": local.run,
+    "catalogue": catalogue.run,
 }
 README = Path(__file__).resolve().parent / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
