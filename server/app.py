@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -11,7 +12,8 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import RequestStateSecurity
 from mcp.server.mcpserver.tools import Tool
 
-from . import __version__, resources
+from . import __version__, approval, resources
+from .approval_store import Approvals
 from .backends import Backends
 from .config import Settings
 from .ledger import open_ledger
@@ -32,15 +34,21 @@ idempotency_key and, when retrying it, the same key: the first result comes back
 write. The resource helpdesk://backends says what each backend can do."""
 
 
-def build_server(settings: Settings) -> MCPServer[AppState]:
+def build_server(settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> MCPServer[AppState]:
+    """`clock` times approval cards out; tests pass their own."""
     running: list[AppState] = []
     tools: list[Tool] = list(select_tools(read_only=settings.read_only, allowed=settings.tools))
+    cards = approval.offered(settings, tools)
+    if cards:
+        tools = approval.add_cards(tools)
     permissions = Permissions(settings, offered=frozenset(tool.name for tool in tools))
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         backends = Backends.from_settings(settings)
-        state = AppState(settings=settings, backends=backends, ledger=open_ledger(settings))
+        state = AppState(
+            settings=settings, backends=backends, ledger=open_ledger(settings), approvals=Approvals(clock)
+        )
         running.append(state)
         log.info("Serving backends: %s", ", ".join(backends.names), extra={"backends": backends.names})
         try:
@@ -65,7 +73,13 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         lifespan=lifespan,
         tools=tools,
         log_level=settings.log_level,
-        middleware=[log_requests, permissions.middleware, resources.explain_unknown_uris],
+        middleware=[
+            log_requests,
+            permissions.middleware,
+            resources.explain_unknown_uris,
+            *([approval.hide_from_plain_hosts] if cards else []),
+        ],
+        extensions=[approval.extension()] if cards else None,
         # A 2026-07-28 host answers a confirmation by retrying the call with sealed state; replicas
         # behind one address must share the key, or the retry fails on the one that did not ask.
         request_state_security=(

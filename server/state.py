@@ -1,5 +1,5 @@
 """What the server holds while it runs: the live backends, the settings they were built from, the
-ledger of writes, and the ticket refs recently shown."""
+ledger of writes, the ticket refs recently shown, and the messages held for the approval card."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any
 
 from mcp.server.mcpserver import Context
 
+from .approval_store import Approvals
 from .backends import Backends
 from .config import Settings
 from .ledger import WriteLedger
 from .recent import RecentRefs
+from .views import PostedMessage
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class AppState:
     backends: Backends
     ledger: WriteLedger
     recent: RecentRefs = field(default_factory=RecentRefs)
+    approvals: Approvals[PostedMessage] = field(default_factory=Approvals)
 
 
 AppContext = Context[AppState, Any]

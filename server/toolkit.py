@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from helpdesk_mcp.adapters.errors import HelpdeskError
 
+from .confirm import AwaitingApprovalError
 from .links import resource_links
 from .views import compact_json
 
@@ -45,6 +46,10 @@ class HelpdeskTool(Tool):
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
                 raise ToolError(describe_invalid_arguments(cause)) from cause
+            if isinstance(cause, AwaitingApprovalError):
+                # Not sent, and the host is given the approval card to show the human.
+                said = TextContent(type="text", text=cause.message)
+                return CallToolResult(content=[said], is_error=True, _meta=cause.meta)
             if isinstance(cause, HelpdeskError):
                 raise ToolError(cause.message) from cause
             raise
@@ -56,8 +61,14 @@ class HelpdeskTool(Tool):
         return CallToolResult(content=content, structured_content=structured)
 
 
-def make_tool(fn: Callable[..., Any], *, title: str, annotations: ToolAnnotations) -> HelpdeskTool:
-    tool = HelpdeskTool.from_function(fn, title=title, annotations=annotations)
+def make_tool(
+    fn: Callable[..., Any],
+    *,
+    title: str,
+    annotations: ToolAnnotations,
+    meta: dict[str, Any] | None = None,
+) -> HelpdeskTool:
+    tool = HelpdeskTool.from_function(fn, title=title, annotations=annotations, meta=meta)
     assert isinstance(tool, HelpdeskTool)
     tool.parameters = closed_schema(portable_schema(tool.parameters))
     if tool.fn_metadata.output_schema is not None:
