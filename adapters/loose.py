@@ -30,6 +30,7 @@ __all__ = [
     "WireModel",
     "as_list",
     "ident",
+    "number",
     "text",
 ]
 
@@ -60,7 +61,8 @@ def ident(value: Any) -> str | None:
     return None if found.lower() in NONE_IDS else found
 
 
-def _count(value: Any) -> int | None:
+def number(value: Any) -> int | None:
+    """A whole number from a number or a string of digits (as ids and flags arrive), or None."""
     found = text(value).strip()
     return int(found) if found.isascii() and found.isdigit() else None
 
@@ -92,7 +94,7 @@ def _texts(value: Any) -> list[str]:
 
 Text = Annotated[str, BeforeValidator(text)]
 Id = Annotated[str | None, BeforeValidator(ident)]
-Count = Annotated[int | None, BeforeValidator(_count)]
+Count = Annotated[int | None, BeforeValidator(number)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Texts = Annotated[list[str], BeforeValidator(_texts)]
 """A list of non-empty strings (numbers as digits), stripped; one string alone is a list of one."""

@@ -405,13 +405,15 @@ class UsedeskAdapter(Adapter):
                     "offset": 0,
                 }
             )
-            candidates = [item for item in newest if wire.text(item.get("subject")) == subject.strip()]
+            candidates = [
+                item for item in newest if wire.text(item.get("subject")).strip() == subject.strip()
+            ]
             for item in candidates[:MAX_CANDIDATES]:
                 number = wire.number(item.get("id"))
                 if number is None:
                     continue
                 document = await self._fetch_ticket(number)
-                if wire.text(document["ticket"].get("additional_id")) == marker:
+                if wire.marker_of(document) == marker:
                     return wire.ticket(document, self.name, self._statuses)
         except HelpdeskError:
             return None
@@ -434,7 +436,7 @@ class UsedeskAdapter(Adapter):
                 wire.comment_kind(comment) == kind
                 and wire.ident(comment.get("user_id")) in (None, self._settings.user_id)
                 and (posted is None or posted >= since)
-                and wire.same_text(wire.text(comment.get("message")) or "", message)
+                and wire.same_text(wire.text(comment.get("message")), message)
             ):
                 found = wire.ident(comment.get("id"))
         return found

@@ -8,11 +8,17 @@ documents that its API ignores the account's own time zone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
 
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from ..loose import Id, Object, Objects, Text, WireModel, as_list
+from ..loose import ident as ident
+from ..loose import number as number
+from ..loose import text as text
 from ..model import Attachment, Message, MessageKind, Person, Priority, Ticket, TicketSummary, make_ref
 from ..text import to_plain_text
 from .statuses import StatusMap
@@ -36,7 +42,6 @@ STATUS_NAMES = {
     "9": "Newsletter",
     "10": "Merged",
 }
-_NONE = {"", "0", "null", "none"}
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
 
 
@@ -45,41 +50,10 @@ _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
 # ---------------------------------------------------------------------------------------------------
 
 
-def ident(value: Any) -> str | None:
-    """An id as a string; numbers and strings alike, with 0, "0", "" and null meaning none."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        return str(value) if value > 0 else None
-    if isinstance(value, str):
-        text = value.strip()
-        return None if text.lower() in _NONE else text
-    return None
-
-
-def text(value: Any) -> str | None:
-    """A non-empty string (numbers written as text), or None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def number(value: Any) -> int | None:
-    """A whole number from an int or a numeric string (as ids and flags arrive), or None."""
-    found = ident(value)
-    return int(found) if found is not None and found.isascii() and found.isdigit() else None
-
-
 def parse_time(value: Any) -> datetime | None:
     """A UseDesk timestamp (UTC+0, without a zone) as an aware UTC datetime; None if absent or invalid."""
-    raw = text(value)
-    if raw is None or raw.startswith("0000"):
+    raw = text(value).strip()
+    if not raw or raw.startswith("0000"):
         return None
     for layout in _TIME_FORMATS:
         try:
@@ -121,84 +95,214 @@ def same_text(stored_html: str, sent_html: str) -> bool:
 # ---------------------------------------------------------------------------------------------------
 
 
-def tag_names(value: Any) -> list[str]:
+def _tag_names(value: Any) -> list[str]:
     """Tags as `[{"name": ...}]` (the list) or plain strings (seen elsewhere), deduplicated."""
     names: list[str] = []
-    for item in value if isinstance(value, list) else []:
-        name = text(item.get("name") or item.get("tag")) if isinstance(item, Mapping) else text(item)
-        if name is not None and name not in names:
+    for item in as_list(value):
+        name = text(item.get("name") or item.get("tag") if isinstance(item, Mapping) else item).strip()
+        if name and name not in names:
             names.append(name)
     return names
 
 
-def _priority(value: Any) -> Priority | None:
-    raw = text(value)
-    return PRIORITY_FROM_USEDESK.get(raw.lower()) if raw else None
+def _id_of_object(value: Any) -> Any:
+    """An id, or an object carrying it: documented as an id, seen as an object (third-party report)."""
+    return value.get("id") if isinstance(value, Mapping) else value
 
 
-def _person(person_id: Any, name: Any = None, email: Any = None) -> Person | None:
-    found = Person(id=ident(person_id), name=text(name), email=_email(email))
+TagNames = Annotated[list[str], BeforeValidator(_tag_names)]
+IdOrObject = Annotated[str | None, BeforeValidator(lambda value: ident(_id_of_object(value)))]
+
+
+class _TicketFields(WireModel):
+    id: Id = None
+    """A number in `/tickets` (`2992803`), a string in `/ticket`."""
+    subject: Text = ""
+    priority: Text = ""
+    """low, medium, urgent or extreme."""
+    client_id: Id = None
+    client_name: Text = ""
+    assignee_id: Id = None
+    group: IdOrObject = None
+    tags: TagNames = Field(default_factory=list)
+    created_at: Text = ""
+    """`YYYY-MM-DD HH:MM:SS`, UTC+0, as every UseDesk time."""
+    last_updated_at: Text = ""
+
+
+class ListedTicket(_TicketFields):
+    """One element of `/tickets`."""
+
+    status: IdOrObject = None
+    """The status id, rarely an object with `id`."""
+
+
+class TicketHead(_TicketFields):
+    """`ticket` of the `/ticket` answer."""
+
+    status_id: Id = None
+    email: Text = ""
+    published_at: Text = ""
+    additional_id: Text = ""
+    """Free text set on create; ours marks a create to look for it if the answer is lost."""
+
+
+class Address(WireModel):
+    email: Text = ""
+
+
+class Someone(WireModel):
+    """A comment's `client` or `user`."""
+
+    id: Id = None
+    name: Text = ""
+    email: Text = ""
+    emails: Objects[Address] = Field(default_factory=list)
+
+
+class File(WireModel):
+    """One `files[]` element: `{"file": url, "name": ...}`, or a bare URL."""
+
+    file: Text = ""
+    url: Text = ""
+    name: Text = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_url(cls, value: Any) -> Any:
+        return {"file": value} if isinstance(value, str) else value if isinstance(value, Mapping) else {}
+
+    def location(self) -> tuple[str | None, str]:
+        """The file's URL (None without one) and name, from the URL when the name is missing."""
+        url = self.file.strip() or self.url.strip() or None
+        name = self.name.strip() or unquote(urlsplit(url or "").path.rsplit("/", 1)[-1]) or "file"
+        return url, name
+
+
+class Comment(WireModel):
+    """One element of `comments`: a message of the thread."""
+
+    id: Id = None
+    type: Text = ""
+    """`public` or `private` (an internal note)."""
+    from_: Text = Field("", alias="from")
+    """`client`, `user` (an agent) or `trigger` (UseDesk's bot)."""
+    message: Text = ""
+    """HTML."""
+    published_at: Text = ""
+    created_at: Text = ""
+    files: list[File] = Field(default_factory=list)
+    client: Object[Someone] = Someone()
+    client_id: Id = None
+    client_name: Text = ""
+    user: Object[Someone] = Someone()
+    user_id: Id = None
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _file_list(cls, value: Any) -> list[Any]:
+        return [item for item in as_list(value) if isinstance(item, str | Mapping)]
+
+
+class ChangeItem(WireModel):
+    target: Text = ""
+    value: Text = ""
+
+
+class Change(WireModel):
+    """One element of `changes`, the audit trail."""
+
+    id: Id = None
+    old_status: Id = None
+    new_status: Id = None
+    data: Objects[ChangeItem] = Field(default_factory=list)
+    trigger_id: Id = None
+    user_id: Id = None
+    changed_at: Text = ""
+
+
+class CustomField(WireModel):
+    ticket_field_id: Id = None
+    id: Id = None
+    value: Text = ""
+
+
+class TicketDocument(WireModel):
+    """The answer of `/ticket`: `{ticket, comments, changes, tags, custom_fields}`."""
+
+    ticket: Object[TicketHead] = TicketHead()
+    comments: Objects[Comment] = Field(default_factory=list)
+    changes: Objects[Change] = Field(default_factory=list)
+    tags: TagNames = Field(default_factory=list)
+    custom_fields: Objects[CustomField] = Field(default_factory=list)
+
+
+def _priority(value: str) -> Priority | None:
+    return PRIORITY_FROM_USEDESK.get(value.strip().lower())
+
+
+def _person(person_id: str | None, name: str = "", email: str = "") -> Person | None:
+    found = Person(id=person_id, name=name.strip() or None, email=email.strip() if "@" in email else None)
     return found if found.id or found.name or found.email else None
 
 
-def _email(value: Any) -> str | None:
-    found = text(value)
-    return found if found is not None and "@" in found else None
-
-
-def _queue(group: Any) -> str | None:
-    # An id, as documented; it has also been seen as an object carrying the id (third-party report).
-    group_id = ident(group.get("id")) if isinstance(group, Mapping) else ident(group)
+def _queue(group_id: str | None) -> str | None:
     return f"group {group_id}" if group_id else None
 
 
 def summary(item: Mapping[str, Any], backend: str, statuses: StatusMap) -> TicketSummary:
-    """One element of `/tickets` (its status field is `status`, an id or, rarely, an object)."""
-    raw_status = item.get("status")
-    if isinstance(raw_status, Mapping):
-        raw_status = raw_status.get("id")
-    status, label = statuses.read(ident(raw_status))
+    """One element of `/tickets`."""
+    listed = ListedTicket.model_validate(item)
+    status, label = statuses.read(listed.status)
     return TicketSummary(
-        ref=make_ref(backend, ident(item.get("id")) or "0"),
-        subject=text(item.get("subject")) or "(no subject)",
+        ref=make_ref(backend, listed.id or "0"),
+        subject=listed.subject.strip() or "(no subject)",
         status=status,
         status_label=label,
-        priority=_priority(item.get("priority")),
-        requester=_person(item.get("client_id"), item.get("client_name")),
-        assignee=_person(item.get("assignee_id")),
-        queue=_queue(item.get("group")),
-        tags=tag_names(item.get("tags")),
-        created_at=parse_time(item.get("created_at")),
-        updated_at=parse_time(item.get("last_updated_at")) or parse_time(item.get("created_at")),
+        priority=_priority(listed.priority),
+        requester=_person(listed.client_id, listed.client_name),
+        assignee=_person(listed.assignee_id),
+        queue=_queue(listed.group),
+        tags=listed.tags,
+        created_at=parse_time(listed.created_at),
+        updated_at=parse_time(listed.last_updated_at) or parse_time(listed.created_at),
     )
 
 
 def ticket(document: Mapping[str, Any], backend: str, statuses: StatusMap) -> Ticket:
-    """The answer of `/ticket`: `{ticket, comments, changes, tags, custom_fields}`."""
-    head = _mapping(document.get("ticket"))
-    ticket_id = ident(head.get("id")) or "0"
-    comments = _mappings(document.get("comments"))
-    status, label = statuses.read(ident(head.get("status_id")))
-    first_client = next((c for c in comments if text(c.get("from")) == "client"), None)
-    client_name = head.get("client_name") or (first_client and _client_name(first_client))
-    messages = [_comment(c) for c in comments] + [
-        m for m in (_change(c) for c in _mappings(document.get("changes"))) if m is not None
+    """The answer of `/ticket`."""
+    read = TicketDocument.model_validate(document)
+    head = read.ticket
+    status, label = statuses.read(head.status_id)
+    first_client = next((c for c in read.comments if c.from_.strip() == "client"), None)
+    client_name = head.client_name.strip() or (_client_name(first_client) if first_client else "")
+    messages = [_comment(c) for c in read.comments] + [
+        m for m in (_change(c) for c in read.changes) if m is not None
     ]
     return Ticket(
-        ref=make_ref(backend, ticket_id),
-        subject=text(head.get("subject")) or "(no subject)",
+        ref=make_ref(backend, head.id or "0"),
+        subject=head.subject.strip() or "(no subject)",
         status=status,
         status_label=label,
-        priority=_priority(head.get("priority")),
-        requester=_person(head.get("client_id"), client_name, head.get("email")),
-        assignee=_person(head.get("assignee_id")),
-        queue=_queue(head.get("group")),
-        tags=tag_names(document.get("tags") or head.get("tags")),
-        created_at=parse_time(head.get("published_at")) or parse_time(head.get("created_at")),
-        updated_at=parse_time(head.get("last_updated_at")),
+        priority=_priority(head.priority),
+        requester=_person(head.client_id, client_name, head.email),
+        assignee=_person(head.assignee_id),
+        queue=_queue(head.group),
+        tags=read.tags or head.tags,
+        created_at=parse_time(head.published_at) or parse_time(head.created_at),
+        updated_at=parse_time(head.last_updated_at),
         messages=sorted(messages, key=_thread_order),
-        custom_fields=_custom_fields(document.get("custom_fields")),
+        custom_fields={
+            field_id: field.value.strip()
+            for field in read.custom_fields
+            if (field_id := field.ticket_field_id or field.id) and field.value.strip()
+        },
     )
+
+
+def marker_of(document: Mapping[str, Any]) -> str:
+    """The `additional_id` of a `/ticket` answer."""
+    return TicketDocument.model_validate(document).ticket.additional_id.strip()
 
 
 def _thread_order(message: Message) -> tuple[datetime, int, int]:
@@ -208,48 +312,36 @@ def _thread_order(message: Message) -> tuple[datetime, int, int]:
     return (message.created_at or datetime.min.replace(tzinfo=UTC), int(is_change), serial)
 
 
-def _custom_fields(value: Any) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for field in _mappings(value):
-        field_id = ident(field.get("ticket_field_id")) or ident(field.get("id"))
-        field_value = text(field.get("value"))
-        if field_id and field_value:
-            fields[field_id] = field_value
-    return fields
-
-
 # ---------------------------------------------------------------------------------------------------
 # Thread
 # ---------------------------------------------------------------------------------------------------
 
 
-def comment_kind(comment: Mapping[str, Any]) -> MessageKind:
+def comment_kind(comment: Mapping[str, Any] | Comment) -> MessageKind:
     """Private comments are internal notes whoever wrote them; public ones are the client's or an agent's.
 
     A trigger's public comment (UseDesk posts it as its bot) reached the customer, so it reads as agent.
     """
-    if (text(comment.get("type")) or "").lower() == "private":
+    read = comment if isinstance(comment, Comment) else Comment.model_validate(comment)
+    if read.type.strip().lower() == "private":
         return "internal_note"
-    return "customer" if (text(comment.get("from")) or "").lower() == "client" else "agent"
+    return "customer" if read.from_.strip().lower() == "client" else "agent"
 
 
-def _client_name(comment: Mapping[str, Any]) -> str | None:
-    return text(_mapping(comment.get("client")).get("name")) or text(comment.get("client_name"))
+def _client_name(comment: Comment) -> str:
+    return comment.client.name.strip() or comment.client_name.strip()
 
 
-def _author(comment: Mapping[str, Any]) -> Person | None:
-    origin = (text(comment.get("from")) or "").lower()
+def _author(comment: Comment) -> Person | None:
+    origin = comment.from_.strip().lower()
     if origin == "client":
-        client = _mapping(comment.get("client"))
-        emails = client.get("emails")
-        email = client.get("email") or (
-            _mapping(emails[0]).get("email") if isinstance(emails, list) and emails else None
-        )
-        return _person(comment.get("client_id") or client.get("id"), _client_name(comment), email)
+        client = comment.client
+        email = client.email or (client.emails[0].email if client.emails else "")
+        return _person(comment.client_id or client.id, _client_name(comment), email)
     if origin == "trigger":
         return Person(name="UseDesk bot")
-    user = _mapping(comment.get("user"))
-    return _person(comment.get("user_id") or user.get("id"), user.get("name"), user.get("email"))
+    user = comment.user
+    return _person(comment.user_id or user.id, user.name, user.email)
 
 
 def attachment_id(comment_id: str, index: int) -> str:
@@ -257,77 +349,54 @@ def attachment_id(comment_id: str, index: int) -> str:
     return f"{comment_id}-{index + 1}"
 
 
-def _files(comment_id: str, value: Any) -> list[Attachment]:
-    attachments = []
-    for index, entry in enumerate(value if isinstance(value, list) else []):
-        url, name = file_location(entry)
-        if url is not None:
-            attachments.append(Attachment(id=attachment_id(comment_id, index), filename=name))
-    return attachments
-
-
 def find_file(document: Mapping[str, Any], attachment: str) -> tuple[str | None, str] | None:
     """The URL and name of the file `attachment_id` named in a `/ticket` answer, or None."""
-    for comment in _mappings(document.get("comments")):
-        comment_id = ident(comment.get("id"))
-        files = comment.get("files")
-        for index, entry in enumerate(files if comment_id and isinstance(files, list) else []):
-            if attachment_id(str(comment_id), index) == attachment:
-                return file_location(entry)
+    for comment in TicketDocument.model_validate(document).comments:
+        for index, entry in enumerate(comment.files if comment.id else []):
+            if attachment_id(str(comment.id), index) == attachment:
+                return entry.location()
     return None
 
 
-def file_location(entry: Any) -> tuple[str | None, str]:
-    """The URL and name of one `files[]` element: `{"file": url, "name": ...}`, or a bare URL."""
-    fields = {"file": entry} if isinstance(entry, str) else _mapping(entry)
-    url = text(fields.get("file")) or text(fields.get("url"))
-    name = text(fields.get("name")) or unquote(urlsplit(url or "").path.rsplit("/", 1)[-1]) or "file"
-    return url, name
-
-
-def _comment(comment: Mapping[str, Any]) -> Message:
-    comment_id = ident(comment.get("id")) or "0"
+def _comment(comment: Comment) -> Message:
+    comment_id = comment.id or "0"
     return Message(
         id=comment_id,
         kind=comment_kind(comment),
         author=_author(comment),
-        body=to_plain_text(text(comment.get("message")) or ""),
-        created_at=parse_time(comment.get("published_at")) or parse_time(comment.get("created_at")),
-        attachments=_files(comment_id, comment.get("files")),
+        body=to_plain_text(comment.message.strip()),
+        created_at=parse_time(comment.published_at) or parse_time(comment.created_at),
+        attachments=[
+            Attachment(id=attachment_id(comment_id, index), filename=name)
+            for index, (url, name) in enumerate(entry.location() for entry in comment.files)
+            if url is not None
+        ],
     )
 
 
-def _change(change: Mapping[str, Any]) -> Message | None:
+def _change(change: Change) -> Message | None:
     """An entry of the audit trail as a system event, or None when it records nothing readable."""
     said = []
-    old, new = ident(change.get("old_status")), ident(change.get("new_status"))
+    old, new = change.old_status, change.new_status
     if new is not None and new != old:
         before = f" from {_status_name(old)}" if old else ""
         said.append(f"Status changed{before} to {_status_name(new)}")
-    for item in _mappings(change.get("data")):
-        target, value = text(item.get("target")), text(item.get("value"))
+    for item in change.data:
+        target, value = item.target.strip(), item.value.strip()
         if target and target not in ("status", "status_id"):
             said.append(f"{target.replace('_', ' ').capitalize()} set to {value or 'nothing'}")
     if not said:
         return None
-    trigger = ident(change.get("trigger_id"))
-    author = _person(change.get("user_id")) or (Person(name=f"Trigger {trigger}") if trigger else None)
+    trigger = change.trigger_id
+    author = _person(change.user_id) or (Person(name=f"Trigger {trigger}") if trigger else None)
     return Message(
-        id=f"change-{ident(change.get('id')) or '0'}",
+        id=f"change-{change.id or '0'}",
         kind="system",
         author=author,
         body="; ".join(said) + ".",
-        created_at=parse_time(change.get("changed_at")),
+        created_at=parse_time(change.changed_at),
     )
 
 
 def _status_name(status_id: str) -> str:
     return STATUS_NAMES.get(status_id, f"status {status_id}")
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _mappings(value: Any) -> Sequence[Mapping[str, Any]]:
-    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
