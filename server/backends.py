@@ -1,20 +1,14 @@
 """The configured backends at run time: ref resolution, time limits, and search across backends.
 
-This is where policy shared by every vendor lives once: a call's time limit, turning unexpected
-failures into the error taxonomy, and merging several backends' searches into one newest-first list
-with one cursor.
+This is where policy shared by every vendor lives once: a call's time limit and turning unexpected
+failures into the error taxonomy. Merging several backends' searches into one newest-first list with
+one cursor is `search`'s.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TypeVar
 
 import anyio
@@ -28,26 +22,17 @@ from helpdesk_mcp.adapters.errors import (
     NotFoundError,
     OutcomeUnknownError,
     UnavailableError,
-    UnsupportedError,
 )
-from helpdesk_mcp.adapters.model import SearchHit, SearchPage, SearchQuery, Ticket, TicketSummary
+from helpdesk_mcp.adapters.model import SearchQuery, Ticket
 from helpdesk_mcp.adapters.registry import BACKEND_TYPES
 
+from . import search
 from .config import Settings
+from .search import MergedPage, Progress
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ID_LENGTH = 100
-Progress = Callable[[float, float | None, str | None], Awaitable[None]]
-"""Receives (done, total, message), as `Context.report_progress` does; a no-op without a progress token."""
-_OLDEST = datetime.min.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class MergedPage:
-    tickets: list[TicketSummary]
-    next_cursor: str | None
-    notes: list[str]
 
 
 def check_id(what: str, value: str) -> str:
@@ -190,68 +175,10 @@ class Backends:
         cursor: str | None,
         progress: Progress | None = None,
     ) -> MergedPage:
-        """Search one backend, or all of them merged newest update first, resuming after `cursor`.
-
-        `progress` hears of each backend as it answers, so a host can show a slow search moving.
-        """
-        fingerprint = _fingerprint(query, backend)
-        targets = [self.get(backend)] if backend else self.all()
-        notes: list[str] = []
-        if cursor is None:
-            positions: dict[str, str | None] = {}
-            for adapter in targets:
-                problem = _unsearchable(adapter, query)
-                if problem and backend:
-                    raise UnsupportedError(problem)
-                if problem:
-                    notes.append(problem)
-                else:
-                    positions[adapter.name] = None
-        else:
-            positions = _decode_cursor(cursor, fingerprint)
-
-        pages: dict[str, SearchPage] = {}
-        failures: dict[str, HelpdeskError] = {}
-        total = len(positions)
-        if progress is not None:
-            await progress(0, total, f"Searching {', '.join(positions) or 'no backend'}")
-
-        async def fetch(adapter: Adapter, position: str | None) -> None:
-            try:
-                pages[adapter.name] = await self.call(
-                    adapter, "the search", lambda: adapter.search(query, limit, position)
-                )
-                outcome = f"{len(pages[adapter.name].hits)} found"
-            except HelpdeskError as exc:
-                failures[adapter.name] = exc
-                outcome = "failed"
-            if progress is not None:
-                done = len(pages) + len(failures)
-                await progress(done, total, f"{adapter.name}: {outcome}")
-
-        async with anyio.create_task_group() as group:
-            for name, position in positions.items():
-                group.start_soon(fetch, self.get(name), position)
-
-        if backend and backend in failures:
-            raise failures[backend]
-        if failures and not pages:
-            raise next(iter(failures.values()))
-        notes.extend(
-            f"Backend {name!r} failed and is left out of this search: {exc.message}"
-            for name, exc in failures.items()
+        """Search one backend, or all of them merged newest update first (see `search.search`)."""
+        return await search.search(
+            self, query, backend=backend, limit=limit, cursor=cursor, progress=progress
         )
-
-        # A stable sort on time alone keeps each backend's own order among equal times, so what is taken
-        # from each backend is a prefix of its page and its cursor resumes right after it.
-        merged = sorted(
-            ((name, hit) for name, page in pages.items() for hit in page.hits),
-            key=lambda item: _recency(item[1].ticket),
-            reverse=True,
-        )[:limit]
-        next_positions = _advance(positions, pages, merged)
-        next_cursor = _encode_cursor(next_positions, fingerprint) if next_positions else None
-        return MergedPage([hit.ticket for _, hit in merged], next_cursor, notes)
 
     async def aclose(self) -> None:
         for adapter in self._adapters.values():
@@ -264,69 +191,3 @@ class Backends:
 
     def _listing(self) -> str:
         return ", ".join(self._adapters) or "none"
-
-
-def _unsearchable(adapter: Adapter, query: SearchQuery) -> str | None:
-    capabilities = adapter.capabilities
-    if not capabilities.search:
-        return adapter.why_not("search") or (
-            f"Backend {adapter.name!r} ({adapter.type}) cannot search or list tickets; open one by its ref."
-        )
-    unsupported = [name for name in query.used_filters() if name not in capabilities.search_filters]
-    if unsupported:
-        return (
-            f"Backend {adapter.name!r} ({adapter.type}) cannot filter by {', '.join(unsupported)}; "
-            f"it can filter by: {', '.join(capabilities.search_filters) or 'nothing'}."
-        )
-    return None
-
-
-def _recency(ticket: TicketSummary) -> datetime:
-    return ticket.updated_at or ticket.created_at or _OLDEST
-
-
-def _advance(
-    positions: dict[str, str | None], pages: dict[str, SearchPage], taken: list[tuple[str, SearchHit]]
-) -> dict[str, str | None]:
-    """Where each backend resumes next time; a backend with nothing left drops out."""
-    last_taken: dict[str, SearchHit] = {}
-    count: dict[str, int] = {}
-    for name, hit in taken:
-        last_taken[name] = hit
-        count[name] = count.get(name, 0) + 1
-    following: dict[str, str | None] = {}
-    for name, page in pages.items():
-        left_on_page = count.get(name, 0) < len(page.hits)
-        if left_on_page or page.more:
-            following[name] = last_taken[name].cursor if name in last_taken else positions[name]
-    return following
-
-
-def _fingerprint(query: SearchQuery, backend: str | None) -> str:
-    material = json.dumps([query.model_dump(mode="json"), backend], sort_keys=True)
-    return hashlib.sha256(material.encode()).hexdigest()[:16]
-
-
-def _encode_cursor(positions: dict[str, str | None], fingerprint: str) -> str:
-    payload = json.dumps({"q": fingerprint, "p": positions}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, fingerprint: str) -> dict[str, str | None]:
-    stale = InvalidInputError(
-        "The cursor does not belong to this search; repeat the search without a cursor, "
-        "keeping the other arguments as they were when the cursor was returned."
-    )
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise stale from None
-    if (
-        not isinstance(payload, dict)
-        or payload.get("q") != fingerprint
-        or not isinstance(payload.get("p"), dict)
-    ):
-        raise stale
-    positions: dict[str, str | None] = payload["p"]
-    return positions

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar, TypeVarTuple, Unpack
+from typing import Annotated, TypeVar, TypeVarTuple, Unpack
 
 import anyio
+from pydantic import AfterValidator, Field
 
 from ..base import Adapter
+from ..cursor import Cursor
 from ..errors import InvalidInputError
 from ..model import (
     SEARCH_FILTERS,
@@ -41,41 +41,17 @@ Args = TypeVarTuple("Args")
 
 # A page is for reading; longer lists are paged with cursors. It also keeps `limit + 1` in SQLite's range.
 MAX_PAGE = 1000
-MAX_CURSOR = 200
-BAD_CURSOR = "The cursor is not one this search returned; start again without a cursor."
 
 
-def encode_cursor(position: Position) -> str:
-    raw = json.dumps(list(position), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _stored_time(value: str) -> str:
+    if to_db_time(from_db_time(value)) != value:
+        raise ValueError("not a time as the store writes it")
+    return value
 
 
-def decode_cursor(cursor: str) -> Position:
-    """The position a cursor of `encode_cursor` holds; InvalidInputError for anything else."""
-    position = _parse_cursor(cursor)
-    if position is None:
-        raise InvalidInputError(BAD_CURSOR)
-    return position
-
-
-def _parse_cursor(cursor: str) -> Position | None:
-    # Real cursors are about 60 characters; the bound keeps json from recursing into deep nesting.
-    if len(cursor) > MAX_CURSOR:
-        return None
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError:  # also bad base64 (binascii.Error) and bad UTF-8
-        return None
-    if not (isinstance(decoded, list) and len(decoded) == 2):
-        return None
-    updated_at, ticket_id = decoded
-    if not (isinstance(updated_at, str) and type(ticket_id) is int and 0 <= ticket_id <= MAX_ROWID):
-        return None
-    try:
-        canonical = to_db_time(from_db_time(updated_at)) == updated_at
-    except ValueError:
-        return None
-    return (updated_at, ticket_id) if canonical else None
+POSITIONS: Cursor[Position] = Cursor(
+    tuple[Annotated[str, AfterValidator(_stored_time)], Annotated[int, Field(ge=0, le=MAX_ROWID)]]
+)
 
 
 def _row_id(text: str) -> int | None:
@@ -121,14 +97,14 @@ class LocalAdapter(Adapter):
     async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
         if limit < 1:
             raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
-        after = decode_cursor(cursor) if cursor else None
+        after = POSITIONS.decode(cursor) if cursor else None
         limit = min(limit, MAX_PAGE)
         # One row beyond the page says whether another page exists.
         rows = await anyio.to_thread.run_sync(
             self._store.search, query, limit + 1, after, limiter=self._search_limiter
         )
         hits = [
-            SearchHit(ticket=summary, cursor=encode_cursor(position)) for summary, position in rows[:limit]
+            SearchHit(ticket=summary, cursor=POSITIONS.encode(position)) for summary, position in rows[:limit]
         ]
         return SearchPage(hits=hits, more=len(rows) > limit)
 

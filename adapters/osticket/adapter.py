@@ -35,6 +35,7 @@ from ..errors import (
     UnavailableError,
     UnsupportedError,
 )
+from ..filtering import resume_at
 from ..http import VendorClient
 from ..model import (
     AttachmentContent,
@@ -272,20 +273,20 @@ class OsticketAdapter(Adapter):
         await self._need_extension("search tickets")
         if limit < 1:
             raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
-        after = listing.decode_cursor(cursor) if cursor else None
+        start = resume_at(cursor)
         if query.assignee:
             raw = await self._list(STAFF_TICKETS, "staffUserName", query.assignee.strip())
-            requester_applied = False
+            applied = "assignee"
         elif query.requester and "@" in query.requester:
             raw = await self._list(CLIENT_TICKETS, "clientUserMail", query.requester.strip())
-            requester_applied = True
+            applied = "requester"
         else:
             raise InvalidInputError(
                 f"Backend {self.name!r} (osTicket) lists tickets only per customer or per agent: give "
                 "requester as the customer's e-mail address, or assignee as the agent's osTicket user name."
             )
         tickets = [self._parse(t) for t in raw]
-        return listing.page(tickets, query, limit, after, requester_applied=requester_applied)
+        return listing.found(tickets, query, limit, start, applied=applied)
 
     async def _list(self, path: str, parameter: str, value: str) -> list[dict[str, Any]]:
         try:

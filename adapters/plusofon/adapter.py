@@ -34,6 +34,7 @@ from ..errors import (
     UnavailableError,
     UnsupportedError,
 )
+from ..filtering import resume_at
 from ..http import VendorClient
 from ..model import (
     AttachmentContent,
@@ -43,7 +44,6 @@ from ..model import (
     NewReply,
     NewTicket,
     NotStored,
-    SearchHit,
     SearchPage,
     SearchQuery,
     Ticket,
@@ -126,15 +126,13 @@ class PlusofonAdapter(Adapter):
     async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
         if limit < 1:
             raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
-        after = search.decode_cursor(cursor) if cursor else None
+        start = resume_at(cursor)
         tickets: dict[str, TicketSummary] = {}
         for active in self._statuses.states(query.statuses):
             for ticket in await self._list(active):
                 # A ticket closed or reopened between the two lists shows in both; one is enough.
                 tickets.setdefault(ticket.ref, ticket)
-        found, more = search.page(list(tickets.values()), query, limit, after)
-        hits = [SearchHit(ticket=t, cursor=search.encode_cursor(search.position(t))) for t in found]
-        return SearchPage(hits=hits, more=more)
+        return search.found(tickets.values(), query, limit, start)
 
     async def get_ticket(self, ticket_id: str) -> Ticket:
         number = self._number(ticket_id)

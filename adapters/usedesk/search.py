@@ -12,9 +12,10 @@ skip a ticket; a ticket updated meanwhile moves above the cursor, where a new se
 Filters UseDesk applies itself: `query` (which UseDesk matches against subjects, custom field
 values and the client's e-mail and phone, not message text), `status` (`fstatus`), `assignee`
 (an agent id, `fassigned`), `requester` (a client id as `client_id`, an e-mail through `query`),
-`tags` (`tag`) and the four dates (`created_after` ...; whole minutes, inclusive). Applied here, over
-every ticket UseDesk returns: the exact dates to the second, that a ticket carries all the tags, and
-a requester given by name (UseDesk cannot search client names).
+`tags` (`tag`) and the four dates (`created_after` ...; whole minutes, inclusive). Applied here again
+(`filtering.matches`), over every ticket UseDesk returns: the status, the exact dates to the second
+(a ticket without the date passes no bound on it), that a ticket carries all the tags, and a requester
+given by name (UseDesk cannot search client names).
 
 UseDesk allows only 10 searches with `query` a minute (documented), so a search with words does not
 ask again for every page of ours: `QueryResults` keeps what UseDesk answered to the first page for a
@@ -24,18 +25,20 @@ index here exactly as UseDesk does, and asks UseDesk only for pages of 100 it ha
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
+from pydantic import AfterValidator, Field
 
+from ..cursor import Cursor
 from ..errors import InvalidInputError
+from ..filtering import matches
 from ..model import SearchHit, SearchPage, SearchQuery, TicketSummary
 from . import wire
 from .statuses import StatusMap
@@ -51,8 +54,6 @@ QUERY_KEEP = 600.0
 QUERY_SEARCHES_KEPT = 8
 QUERY_PAGES_KEPT = 2 * MAX_PAGES
 """UseDesk pages of one search with `query` kept; a continuation beyond them asks UseDesk again."""
-MAX_CURSOR = 40_000
-BAD_CURSOR = "The cursor is not one this search returned; start again without a cursor."
 
 Item = Mapping[str, Any]
 Fetch = Callable[[dict[str, Any]], Awaitable[Sequence[Item]]]
@@ -75,30 +76,30 @@ class Position:
         return Position(updated, (ticket_id,))
 
 
+def _second(value: str) -> str:
+    moment = wire.parse_time(value)
+    if moment is None or wire.vendor_second(moment) != value:
+        raise ValueError("not a second as UseDesk writes it")
+    return value
+
+
+Stored = tuple[
+    Annotated[str, AfterValidator(_second)],
+    Annotated[list[Annotated[int, Field(gt=0, lt=2**63)]], Field(min_length=1)],
+]
+"""A `Position` in a cursor: the second as UseDesk writes it, and the ids seen at that second."""
+
+_POSITIONS: Cursor[Stored] = Cursor(Stored)
+
+
 def encode_cursor(position: Position) -> str:
-    raw = json.dumps([wire.vendor_second(position.updated), list(position.seen)], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return _POSITIONS.encode((wire.vendor_second(position.updated), list(position.seen)))
 
 
 def decode_cursor(cursor: str) -> Position:
-    if len(cursor) > MAX_CURSOR:
-        raise InvalidInputError(BAD_CURSOR)
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, RecursionError):  # also bad base64, bad UTF-8 and absurdly nested lists
-        raise InvalidInputError(BAD_CURSOR) from None
-    if not (isinstance(decoded, list) and len(decoded) == 2):
-        raise InvalidInputError(BAD_CURSOR)
-    updated, seen = decoded
-    moment = wire.parse_time(updated) if isinstance(updated, str) else None
-    if (
-        moment is None
-        or wire.vendor_second(moment) != updated
-        or not isinstance(seen, list)
-        or not seen
-        or not all(type(i) is int and 0 < i < 2**63 for i in seen)
-    ):
-        raise InvalidInputError(BAD_CURSOR)
+    second, seen = _POSITIONS.decode(cursor)
+    moment = wire.parse_time(second)
+    assert moment is not None, "validated by _second"
     return Position(moment, tuple(seen))
 
 
@@ -118,13 +119,13 @@ def plan(query: SearchQuery, statuses: StatusMap, backend: str) -> Plan | None:
     """The native parameters and local checks of `query`; None when nothing can match it."""
     found = Plan(params={"sort": "last_updated_at", "order": "desc"})
     text = query.text
+    # Filters UseDesk applies exactly; `matches` checks every other one over what it returns.
+    applied = {"query", "assignee"}
     if query.statuses:
         ids = statuses.ids(query.statuses)
         if not ids:
             return None
         found.params["fstatus"] = ",".join(ids)
-        wanted = set(query.statuses)
-        found.checks.append(lambda item, ticket: ticket.status in wanted)
     if query.assignee:
         agent = _whole_number(query.assignee)
         if agent is None:
@@ -134,8 +135,8 @@ def plan(query: SearchQuery, statuses: StatusMap, backend: str) -> Plan | None:
             )
         found.params["fassigned"] = [{"assignee_id": agent}]
         found.checks.append(lambda item, ticket: wire.number(item.get("assignee_id")) == agent)
-    if query.requester:
-        _requester(found, query.requester, text, backend)
+    if query.requester and _requester(found, query.requester, text, backend):
+        applied.add("requester")
         if "@" in query.requester:
             text = query.requester.strip()
     if text:
@@ -147,6 +148,7 @@ def plan(query: SearchQuery, statuses: StatusMap, backend: str) -> Plan | None:
     if query.tags:
         _tags(found, query.tags, backend)
     _dates(found, query)
+    found.checks.append(lambda item, ticket: matches(ticket, query, applied=applied))
     return found
 
 
@@ -155,25 +157,22 @@ def _whole_number(value: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 2**31 else None
 
 
-def _requester(found: Plan, requester: str, text: str | None, backend: str) -> None:
+def _requester(found: Plan, requester: str, text: str | None, backend: str) -> bool:
+    """Ask UseDesk for a client id or e-mail, and say whether it did; a name is left to `matches`."""
     client = _whole_number(requester)
     if client is not None:
         found.params["client_id"] = client
         found.checks.append(lambda item, ticket: wire.number(item.get("client_id")) == client)
-    elif "@" in requester:
+        return True
+    if "@" in requester:
         # UseDesk finds a client's e-mail through `query` only, which holds one text at a time.
         if text:
             raise InvalidInputError(
                 f"Backend {backend!r} (usedesk) searches one text at a time: give `query` or the requester's "
                 "e-mail, or the requester's numeric client id together with `query`."
             )
-    else:
-        name = requester.strip().casefold()
-        found.checks.append(
-            lambda item, ticket: (
-                ticket.requester is not None and name in (ticket.requester.name or "").casefold()
-            )
-        )
+        return True
+    return False
 
 
 def _tags(found: Plan, tags: Sequence[str], backend: str) -> None:
@@ -182,30 +181,19 @@ def _tags(found: Plan, tags: Sequence[str], backend: str) -> None:
             raise InvalidInputError(
                 f"Backend {backend!r} (usedesk) cannot filter by a tag with a comma in it ({tag!r})."
             )
-    # UseDesk takes several tags as "a, b"; whether it wants all or any, all are checked here.
+    # UseDesk takes several tags as "a, b"; whether it wants all or any, `matches` checks all.
     found.params["tag"] = ", ".join(tags)
-    wanted = {tag.casefold() for tag in tags}
-    found.checks.append(lambda item, ticket: wanted <= {tag.casefold() for tag in ticket.tags})
 
 
 def _dates(found: Plan, query: SearchQuery) -> None:
-    # UseDesk compares whole minutes, inclusively: ask for a little more and cut exactly here.
+    # UseDesk compares whole minutes, inclusively: ask for a little more; `matches` cuts exactly.
     if query.created_after:
         found.params["created_after"] = wire.vendor_minute(query.created_after)
-        after = query.created_after
-        found.checks.append(lambda item, ticket: ticket.created_at is None or ticket.created_at >= after)
     if query.created_before:
         found.params["created_before"] = wire.vendor_minute(query.created_before, up=True)
-        before = query.created_before
-        found.checks.append(lambda item, ticket: ticket.created_at is None or ticket.created_at < before)
     if query.updated_after:
         found.params["updated_after"] = wire.vendor_minute(query.updated_after)
-        since = query.updated_after
-        found.checks.append(lambda item, ticket: ticket.updated_at is None or ticket.updated_at >= since)
-    if query.updated_before:
-        found.updated_before = query.updated_before
-        until = query.updated_before
-        found.checks.append(lambda item, ticket: ticket.updated_at is None or ticket.updated_at < until)
+    found.updated_before = query.updated_before
 
 
 async def scan(

@@ -13,7 +13,7 @@ import pytest
 from helpdesk_mcp.adapters.errors import InvalidInputError
 from helpdesk_mcp.adapters.model import NewReply, NewTicket, SearchQuery, Status
 from helpdesk_mcp.adapters.thulium.adapter import ThuliumAdapter
-from helpdesk_mcp.adapters.thulium.listing import encode_cursor
+from helpdesk_mcp.adapters.thulium.listing import POSITIONS
 from tests.fakes.thulium import (
     CLOSED,
     IN_PROGRESS,
@@ -258,8 +258,8 @@ async def test_filters_thulium_lacks_are_applied_to_what_it_lists(
 async def test_a_cursor_from_elsewhere_is_refused(adapter: ThuliumAdapter) -> None:
     for cursor in (
         "bm90IG91cnM",
-        encode_cursor(("yesterday", "1")),
-        encode_cursor(("2026-01-01 10:00", "x1")),
+        POSITIONS.encode(("yesterday", "1")),
+        POSITIONS.encode(("2026-01-01 10:00", "x1")),
     ):
         with pytest.raises(InvalidInputError, match="cursor"):
             await adapter.search(SearchQuery(), 5, cursor)

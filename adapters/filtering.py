@@ -1,0 +1,119 @@
+"""Search filters applied here, over tickets a vendor listed, and pages cut from a complete list.
+
+Vendors that cannot filter (or not exactly) leave filters to `matches`, which applies each one as the
+local helpdesk does in SQL, so that a search means the same whichever backend answers it:
+
+- `query`: every word (text between spaces) is found, case and accents aside, in the subject or in one
+  of the other texts the vendor gives (message bodies, where its list has them). A word matches the
+  start of a word there: `print` finds "printer"; a word of several parts (`e-mail`, `v2.1`) finds its
+  parts in a row, the last as a start. Text without a letter or digit finds nothing.
+- `status`: one of the statuses asked for.
+- `assignee`, `requester`: the person's e-mail address or id (a login) whole, or part of the name, case
+  aside; part of the address where the vendor gives no name (Thulium's senders are only an address).
+- `tags`: all of them, case aside.
+- dates: the ticket's own creation or last update time, at or after an `_after` bound and before a
+  `_before` bound; a ticket without that time passes no bound on it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field
+
+from .cursor import Cursor
+from .model import Person, SearchHit, SearchPage, SearchQuery, TicketSummary
+
+# What the local helpdesk's FTS5 tokenizer keeps as a word: runs of letters and digits. Words of a
+# query are split at whitespace and at control characters.
+_TOKEN = re.compile(r"[^\W_]+")
+_QUERY_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+Position = tuple[AwareDatetime, Annotated[str, Field(min_length=1, max_length=100)]]
+"""Where a ticket sits in a listed search's order: its last activity (or creation) and its id."""
+
+POSITIONS: Cursor[Position] = Cursor(Position)
+
+
+def matches(
+    ticket: TicketSummary, query: SearchQuery, texts: Iterable[str] = (), *, applied: Collection[str] = ()
+) -> bool:
+    """Whether `ticket` passes every filter of `query` that the vendor has not `applied` already
+    (named as `SearchQuery.used_filters` names them); `query` is looked for in the subject and `texts`."""
+    if "status" not in applied and query.statuses and ticket.status not in query.statuses:
+        return False
+    if "assignee" not in applied and query.assignee and not is_person(ticket.assignee, query.assignee):
+        return False
+    if "requester" not in applied and query.requester and not is_person(ticket.requester, query.requester):
+        return False
+    if "tags" not in applied and query.tags and not _has_tags(ticket.tags, query.tags):
+        return False
+    if not query.in_time_range(ticket.created_at, ticket.updated_at):
+        return False
+    return "query" in applied or query.text is None or has_words(query.text, [ticket.subject, *texts])
+
+
+def is_person(person: Person | None, wanted: str) -> bool:
+    """Whether `wanted` names `person`: their e-mail or id whole, or part of their name (of their e-mail
+    when they have no name), case aside."""
+    wanted = wanted.strip().casefold()
+    if person is None or not wanted:
+        return False
+    whole = {(person.email or "").casefold(), (person.id or "").casefold()}
+    return wanted in whole or wanted in (person.name or person.email or "").casefold()
+
+
+def has_words(text: str, texts: Iterable[str]) -> bool:
+    """Whether each word of `text` starts a word of one of `texts` (see the module's `query`)."""
+    wanted = [_TOKEN.findall(_fold(word)) for word in _QUERY_SPACE.split(text)]
+    phrases = [tokens for tokens in wanted if tokens]
+    if not phrases:
+        return False
+    searched = [_TOKEN.findall(_fold(one)) for one in texts]
+    return all(any(_has_phrase(words, phrase) for words in searched) for phrase in phrases)
+
+
+def _fold(text: str) -> str:
+    """Case and accents aside: "Żółw" reads as "żołw", as FTS5's unicode61 tokenizer reads it."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _has_phrase(words: Sequence[str], phrase: Sequence[str]) -> bool:
+    *whole, start = phrase
+    size = len(whole)
+    return any(
+        list(words[at : at + size]) == whole and words[at + size].startswith(start)
+        for at in range(len(words) - size)
+    )
+
+
+def _has_tags(have: Iterable[str], wanted: Iterable[str]) -> bool:
+    return {tag.strip().casefold() for tag in wanted if tag.strip()} <= {tag.casefold() for tag in have}
+
+
+def position(ticket: TicketSummary) -> Position:
+    # Ties are broken by the id as text, the order the server merges refs in, so pages line up with it.
+    return (ticket.updated_at or ticket.created_at or _OLDEST, ticket.ref.partition(":")[2])
+
+
+def resume_at(cursor: str | None) -> Position | None:
+    """The position a cursor of `page` holds, read before the vendor is asked for anything."""
+    return POSITIONS.decode(cursor) if cursor else None
+
+
+def page(tickets: Iterable[TicketSummary], limit: int, start: Position | None) -> SearchPage:
+    """The tickets strictly after `start`, newest activity first: at most `limit`, each with its cursor.
+
+    `tickets` is everything that matches (filtered with `matches`), so that `more` is exact.
+    """
+    found = sorted(tickets, key=position, reverse=True)
+    if start is not None:
+        found = [ticket for ticket in found if position(ticket) < start]
+    hits = [SearchHit(ticket=ticket, cursor=POSITIONS.encode(position(ticket))) for ticket in found[:limit]]
+    return SearchPage(hits=hits, more=len(found) > limit)
