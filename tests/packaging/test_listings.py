@@ -105,8 +105,15 @@ def test_server_json_names_the_published_package_and_the_readme_proves_ownership
 def test_manifest_and_server_json_list_every_setting_a_stdio_host_can_give() -> None:
     """A setting added to the code and not to packaging/mcpb/manifest.json and server.json fails here."""
     expected = settings_the_code_reads() - set(HTTP_ONLY)
-    assert set(manifest_env()) == expected, "packaging/mcpb/manifest.json: mcp_config.env"
-    assert set(registry_env()) == expected, "server.json: environmentVariables"
+    advice = (
+        "list each missing setting in packaging/mcpb/manifest.json (a user_config field with a default "
+        "meaning unset, and mcp_config.env) and in server.json's environmentVariables, or in HTTP_ONLY "
+        "here if a host starting the server over stdio has no use for it"
+    )
+    assert sorted(expected - set(manifest_env())) == [], advice
+    assert sorted(expected - set(registry_env())) == [], advice
+    assert sorted(set(manifest_env()) - expected) == [], "the manifest lists settings the code does not read"
+    assert sorted(set(registry_env()) - expected) == [], "server.json lists settings the code does not read"
     assert set(HTTP_ONLY) <= settings_the_code_reads(), "HTTP_ONLY names a setting the code no longer reads"
 
 
