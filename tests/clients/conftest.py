@@ -1,4 +1,4 @@
-"""Real MCP clients from the npm registry: the MCP Inspector's CLI and the conformance suite.
+"""Real MCP tools from the npm registry: the MCP Inspector's CLI, the conformance suite and mcpb.
 
 `.ci/node-tools` installs them, with the Node 22 they need, at the versions of package.json here,
 into a cache directory keyed by package-lock.json. Without that install these tests skip, saying how
