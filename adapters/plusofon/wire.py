@@ -19,12 +19,16 @@ look like) and are flattened when they look like it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
+
 from ..invisible import clean_text
+from ..loose import Flag, Object, Text, WireModel, as_list, number, text
 from ..model import (
     Attachment,
     Message,
@@ -60,6 +64,94 @@ class Statuses:
         return tuple(active for active in (True, False) if not wanted or self.of(active) in wanted)
 
 
+def _xml_list(key: str) -> Callable[[Any], list[Any]]:
+    """A list however XML-derived JSON spells it: a list, one entry alone, `{key: ...}`, or empty."""
+
+    def items(value: Any) -> list[Any]:
+        while isinstance(value, dict) and key in value:
+            value = value[key]
+        return as_list(value)
+
+    return items
+
+
+class _Attributes(WireModel):
+    id: Text = ""
+
+
+class ListedTicket(WireModel):
+    """One entry of the ticket list (`GET api/v1/ticket?state=...`)."""
+
+    attributes: Object[_Attributes] = Field(_Attributes(), alias="@attributes")
+    """Where the documented list keeps the id."""
+    id: Text = ""
+    """The older array shape's id."""
+    displayid: Text = ""
+    subject: Text = ""
+    email: Text = ""
+    fullname: Text = ""
+    userid: Text = ""
+    creationtime: Text = ""
+    """Unix seconds, as a string."""
+    lastactivity: Text = ""
+
+
+class _Author(WireModel):
+    id: Text = ""
+    name: Text = ""
+    """An e-mail address for the account's users, a name for Plusofon's staff."""
+
+
+def _attachments(value: Any) -> list[Any]:
+    """Objects and non-empty names (a bare string); anything else is not an attachment."""
+    items = _xml_list("attachment")(value)
+    return [item for item in items if isinstance(item, dict) or (isinstance(item, str) and item.strip())]
+
+
+class PostAttachment(WireModel):
+    """A post's attachment: its shape is not documented, so the usual field names are all read."""
+
+    id: Text = ""
+    attachmentid: Text = ""
+    filename: Text = ""
+    name: Text = ""
+    file_name: Text = ""
+    filesize: Text = ""
+    size: Text = ""
+    filetype: Text = ""
+    mime_type: Text = ""
+    mime: Text = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, value: Any) -> Any:
+        return {"filename": value} if isinstance(value, str) else value
+
+
+class Post(WireModel):
+    """One post of a ticket: a message of the account's or of Plusofon's staff."""
+
+    id: Text = ""
+    date: Text = ""
+    """Wall-clock time in the account's zone, `YYYY-MM-DD HH:MM:SS`."""
+    author: Object[_Author] = _Author()
+    text: Text = ""
+    """What the account wrote as plain text; staff answers as HTML."""
+    attachments: Annotated[list[PostAttachment], BeforeValidator(_attachments)] = Field(default_factory=list)
+
+
+class PlusofonTicket(WireModel):
+    """One ticket as `GET api/v1/ticket/{id}`, create and answer return it."""
+
+    id: Text = ""
+    status: Flag = False
+    """`true` while active, `false` once closed."""
+    subject: Text = ""
+    date: Text = ""
+    unread_messages: Flag = False
+    posts: Annotated[list[Post], BeforeValidator(_xml_list("post"))] = Field(default_factory=list)
+
+
 def listed_tickets(payload: Any, *, backend: str, status: Status, zone: ZoneInfo) -> list[TicketSummary]:
     """The tickets of one list answer (`GET api/v1/ticket` with `state`), in either documented shape."""
     return [_summary(entry, backend, status, zone) for entry in _list_entries(payload)]
@@ -67,34 +159,36 @@ def listed_tickets(payload: Any, *, backend: str, status: Status, zone: ZoneInfo
 
 def read_ticket(payload: Any, *, backend: str, statuses: Statuses, zone: ZoneInfo) -> Ticket:
     """One ticket as `GET api/v1/ticket/{id}`, create and answer return it: with its posts."""
-    if not isinstance(payload, dict) or not _text(payload.get("id")) or "status" not in payload:
+    if not isinstance(payload, dict) or not text(payload.get("id")) or "status" not in payload:
         raise ShapeError("a ticket without id or status")
-    ticket_id = _text(payload["id"])
-    messages = _messages(_items(payload.get("posts"), "post"), zone)
-    created_at = parse_time(payload.get("date"), zone)
+    try:
+        wire = PlusofonTicket.model_validate(payload)
+    except ValidationError:
+        raise ShapeError("a post without id") from None
+    messages = _messages(wire.posts, zone)
+    created_at = parse_time(wire.date, zone)
     latest = max((m.created_at for m in messages if m.created_at), default=None)
-    unread = _flag(payload.get("unread_messages"))
     return Ticket(
-        ref=make_ref(backend, ticket_id),
-        subject=clean_text(_text(payload.get("subject"))),
-        status=statuses.of(_flag(payload["status"])),
+        ref=make_ref(backend, wire.id),
+        subject=clean_text(wire.subject),
+        status=statuses.of(wire.status),
         requester=messages[0].author if messages and messages[0].kind == "customer" else None,
         created_at=created_at,
         updated_at=max((t for t in (latest, created_at) if t), default=None),
         messages=messages,
-        custom_fields={"unread_messages": "true"} if unread else {},
+        custom_fields={"unread_messages": "true"} if wire.unread_messages else {},
     )
 
 
 def parse_time(value: Any, zone: ZoneInfo) -> datetime | None:
     """A vendor time in UTC: Unix seconds as number or digits, or a local "YYYY-MM-DD HH:MM:SS"."""
-    text = _text(value).strip()
-    if not text or text == "0":
+    found = text(value).strip()
+    if not found or found == "0":
         return None
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text), UTC)
+    if found.isdigit():
+        return datetime.fromtimestamp(int(found), UTC)
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(found)
     except ValueError:
         return None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
@@ -105,28 +199,26 @@ def comparable(text: str) -> str:
     return " ".join(to_plain_text(text, html=False).split())
 
 
-def _list_entries(payload: Any) -> list[dict[str, Any]]:
+def _list_entries(payload: Any) -> list[ListedTicket]:
     if isinstance(payload, dict) and ("ticket" in payload or "tickets" in payload):
-        entries = _items(payload.get("tickets", payload.get("ticket")), "ticket")
+        entries = _xml_list("ticket")(payload.get("tickets", payload.get("ticket")))
     elif isinstance(payload, list) or payload == {}:  # the older array shape; `{}` is an empty XML list
-        entries = _items(payload, "ticket")
+        entries = _xml_list("ticket")(payload)
     else:
         raise ShapeError("a ticket list that is neither an array nor an object with `ticket`")
     if not all(isinstance(entry, dict) for entry in entries):
         raise ShapeError("a ticket list entry that is not an object")
-    return entries
+    return [ListedTicket.model_validate(entry) for entry in entries]
 
 
-def _summary(entry: dict[str, Any], backend: str, status: Status, zone: ZoneInfo) -> TicketSummary:
-    attributes = entry.get("@attributes")
-    ticket_id = _text(attributes.get("id") if isinstance(attributes, dict) else None)
-    ticket_id = ticket_id or _text(entry.get("id")) or _text(entry.get("displayid"))
+def _summary(entry: ListedTicket, backend: str, status: Status, zone: ZoneInfo) -> TicketSummary:
+    ticket_id = entry.attributes.id or entry.id or entry.displayid
     if not ticket_id:
         raise ShapeError("a listed ticket without id")
-    created_at = parse_time(entry.get("creationtime"), zone)
-    email = _text(entry.get("email")).strip()
-    name = _text(entry.get("fullname")).strip()
-    user_id = _text(entry.get("userid")).strip()
+    created_at = parse_time(entry.creationtime, zone)
+    email = entry.email.strip()
+    name = entry.fullname.strip()
+    user_id = entry.userid.strip()
     requester = (
         Person(id=user_id or None, name=name if name and name != email else None, email=email or None)
         if user_id or name or email
@@ -134,11 +226,11 @@ def _summary(entry: dict[str, Any], backend: str, status: Status, zone: ZoneInfo
     )
     return TicketSummary(
         ref=make_ref(backend, ticket_id),
-        subject=clean_text(_text(entry.get("subject"))),
+        subject=clean_text(entry.subject),
         status=status,
         requester=requester,
         created_at=created_at,
-        updated_at=parse_time(entry.get("lastactivity"), zone) or created_at,
+        updated_at=parse_time(entry.lastactivity, zone) or created_at,
     )
 
 
@@ -152,7 +244,7 @@ class _Post:
     attachments: list[Attachment]
 
 
-def _messages(posts: list[Any], zone: ZoneInfo) -> list[Message]:
+def _messages(posts: list[Post], zone: ZoneInfo) -> list[Message]:
     parsed = sorted(
         (_post(post, zone) for post in posts),
         key=lambda p: (p.created_at or _OLDEST, int(p.id) if p.id.isdigit() else 0, p.id),
@@ -174,23 +266,18 @@ def _messages(posts: list[Any], zone: ZoneInfo) -> list[Message]:
     return messages
 
 
-def _post(post: Any, zone: ZoneInfo) -> _Post:
-    if not isinstance(post, dict) or not _text(post.get("id")):
+def _post(post: Post, zone: ZoneInfo) -> _Post:
+    if not post.id:
         raise ShapeError("a post without id")
-    post_id = _text(post["id"])
-    author = post.get("author")
-    author = author if isinstance(author, dict) else {}
-    attachments = [
-        _attachment(item, f"{post_id}-{number}")
-        for number, item in enumerate(_items(post.get("attachments"), "attachment"), 1)
-    ]
     return _Post(
-        id=post_id,
-        created_at=parse_time(post.get("date"), zone),
-        author_id=_text(author.get("id")).strip(),
-        author_name=clean_text(_text(author.get("name"))),
-        text=_text(post.get("text")),
-        attachments=[a for a in attachments if a is not None],
+        id=post.id,
+        created_at=parse_time(post.date, zone),
+        author_id=post.author.id.strip(),
+        author_name=clean_text(post.author.name),
+        text=post.text,
+        attachments=[
+            _attachment(item, f"{post.id}-{place}") for place, item in enumerate(post.attachments, 1)
+        ],
     )
 
 
@@ -207,45 +294,12 @@ def _author(post: _Post) -> Person | None:
     return Person(id=post.author_id or None, name=None if email else post.author_name or None, email=email)
 
 
-def _attachment(item: Any, fallback_id: str) -> Attachment | None:
-    """An attachment entry; its shape is not documented, so the usual field names are all read."""
-    if isinstance(item, str):
-        return Attachment(id=fallback_id, filename=item) if item.strip() else None
-    if not isinstance(item, dict):
-        return None
-    attachment_id = _text(item.get("id") or item.get("attachmentid")) or fallback_id
-    filename = _text(item.get("filename") or item.get("name") or item.get("file_name"))
-    size = _text(item.get("filesize") or item.get("size")).strip()
-    mime_type = _text(item.get("filetype") or item.get("mime_type") or item.get("mime")).strip()
+def _attachment(item: PostAttachment, fallback_id: str) -> Attachment:
+    attachment_id = item.id or item.attachmentid or fallback_id
+    mime_type = (item.filetype or item.mime_type or item.mime).strip()
     return Attachment(
         id=attachment_id,
-        filename=filename or f"attachment-{attachment_id}",
+        filename=item.filename or item.name or item.file_name or f"attachment-{attachment_id}",
         mime_type=mime_type or None,
-        size=int(size) if size.isdigit() else None,
+        size=number(item.filesize or item.size),
     )
-
-
-def _items(value: Any, key: str) -> list[Any]:
-    """A list however XML-derived JSON spells it: a list, one object not wrapped, `{key: ...}`, or empty."""
-    if value is None or value in ("", [], {}):
-        return []
-    if isinstance(value, list):
-        return value
-    if isinstance(value, dict) and key in value:
-        return _items(value[key], key)
-    return [value]
-
-
-def _text(value: Any) -> str:
-    """A field as text: numbers written either way, and XML's empty element (`[]`, `{}`) as empty."""
-    if isinstance(value, bool) or value is None:
-        return ""
-    if isinstance(value, int | float):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    return value if isinstance(value, str) else ""
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "yes"}
-    return bool(value) if isinstance(value, bool | int) else False
