@@ -28,7 +28,12 @@ from typing import Any, Literal, Protocol, TypeVar
 import anyio
 from pydantic import BaseModel
 
-from helpdesk_mcp.adapters.errors import InvalidInputError, OutcomeUnknownError, UnavailableError
+from helpdesk_mcp.adapters.errors import (
+    HelpdeskError,
+    InvalidInputError,
+    OutcomeUnknownError,
+    UnavailableError,
+)
 from helpdesk_mcp.adapters.registry import LocalSettings, default_local_db
 from helpdesk_mcp.adapters.settings import HttpSettings
 
@@ -151,11 +156,15 @@ class WriteLedger:
         except OutcomeUnknownError as exc:
             await self._record(key, replace(claim, state="unknown", message=exc.message), lifetime)
             raise
-        except Exception:
+        except HelpdeskError:
             # Refused or never sent, for certain: the corrected retry must be free to go through.
             # (A cancelled call leaves the entry pending, which becomes unknown when its lease ends.)
             with anyio.CancelScope(shield=True):
                 await self._store.release(key)
+            raise
+        except Exception:
+            # A fault of ours after the vendor may have been called: the write may have been made.
+            await self._record(key, replace(claim, state="unknown", message="the server failed"), lifetime)
             raise
         await self._record(key, replace(claim, state="done", result=result.model_dump_json()), lifetime)
         return result
