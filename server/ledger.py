@@ -115,7 +115,8 @@ class WriteLedger:
             # Keys are the caller's, per helpdesk: the same key at another helpdesk is another write.
             key, lifetime = f"key:{scope}:{write.key}", KEY_LIFETIME
         else:
-            key, lifetime = "same:" + fingerprint, self._window
+            # Never shorter than a write may take, or a slow one would be forgotten while in flight.
+            key, lifetime = "same:" + fingerprint, max(self._window, self._lease)
         pause = _POLL
         while True:
             claim = Entry(fingerprint, "pending", write.hold, time.time() + self._lease)
