@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar, TypeVarTuple, Unpack
+from typing import TypeVar, TypeVarTuple, Unpack
 
 import anyio
-from pydantic import AfterValidator, Field
 
 from ..base import Adapter
-from ..cursor import Cursor
 from ..errors import InvalidInputError
 from ..model import (
     SEARCH_FILTERS,
@@ -25,33 +23,14 @@ from ..model import (
     Ticket,
     make_ref,
 )
-from .store import (
-    MAX_ROWID,
-    SEARCH_SECONDS,
-    Position,
-    Store,
-    from_db_time,
-    missing_attachment,
-    missing_ticket,
-    to_db_time,
-)
+from .query import MAX_ROWID, POSITIONS
+from .store import SEARCH_SECONDS, Store, missing_attachment, missing_ticket
 
 T = TypeVar("T")
 Args = TypeVarTuple("Args")
 
 # A page is for reading; longer lists are paged with cursors. It also keeps `limit + 1` in SQLite's range.
 MAX_PAGE = 1000
-
-
-def _stored_time(value: str) -> str:
-    if to_db_time(from_db_time(value)) != value:
-        raise ValueError("not a time as the store writes it")
-    return value
-
-
-POSITIONS: Cursor[Position] = Cursor(
-    tuple[Annotated[str, AfterValidator(_stored_time)], Annotated[int, Field(ge=0, le=MAX_ROWID)]]
-)
 
 
 def _row_id(text: str) -> int | None:

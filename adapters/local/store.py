@@ -1,19 +1,18 @@
-"""The local helpdesk's SQLite layer: schema, queries and transactions, all synchronous.
+"""The local helpdesk's SQLite layer: connections, transactions and the operations, all synchronous.
 
 A `Store` owns two connections, each with its lock held by a public method for its whole run: one
 for searches, one for everything else, so that a costly search never holds up reading a ticket (the
 file is in WAL mode: readers and a writer do not block each other). A search has a time budget and
 stops with a clear error beyond it. Every write is one `BEGIN IMMEDIATE` transaction, so that
 threads of one process and several processes sharing the file never interleave half-done changes.
-Timestamps are stored as fixed-width ISO 8601 UTC text with microseconds, so that comparing the text
-compares the times. Errors never name the file: a model reads them; the log names it for the operator.
+The schema and its migrations are `schema`'s, the queries `query`'s. Errors never name the file: a
+model reads them; the log names it for the operator.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sqlite3
 import threading
 import time
@@ -41,151 +40,21 @@ from ..model import (
     TicketSummary,
     make_ref,
 )
+from .query import (
+    ATTACHMENT_SELECT,
+    MESSAGE_SELECT,
+    SUMMARY_SELECT,
+    Position,
+    normalize_tags,
+    search_sql,
+)
+from .schema import NewerSchemaError, from_db_time, migrate, to_db_time
 
-Position = tuple[str, int]
-"""Where a ticket sits in search order: its stored `updated_at` text and its id."""
-
-MAX_ROWID = 2**63 - 1
 BUSY_TIMEOUT_MS = 10_000
-MAX_SEARCH_WORDS = 32
 SEARCH_SECONDS = 5.0
 _PROGRESS_STEPS = 10_000  # SQLite instructions between looks at a search's clock
-# What FTS5's unicode61 tokenizer keeps as a word: runs of letters and digits. Words of a query are
-# split at whitespace and at control characters (a NUL would end SQLite's reading of the query).
-_TOKEN = re.compile(r"[^\W_]+")
-_QUERY_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
 
 log = logging.getLogger(__name__)
-
-# Migration i takes the schema from version i to i + 1. They are frozen text rather than built from
-# the model's literals, because a migration must keep meaning what it meant when a file ran it.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE people (
-            id INTEGER PRIMARY KEY,
-            role TEXT NOT NULL CHECK (role IN ('customer', 'agent')),
-            name TEXT NOT NULL DEFAULT '',
-            email TEXT
-        )""",
-        "CREATE UNIQUE INDEX people_by_email ON people (email COLLATE NOCASE)",
-        # AUTOINCREMENT so that a ref, once given out, never comes to name another ticket.
-        """CREATE TABLE tickets (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            subject TEXT NOT NULL,
-            status TEXT NOT NULL
-                CHECK (status IN ('new', 'open', 'pending', 'on_hold', 'solved', 'closed')),
-            priority TEXT NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
-            requester_id INTEGER REFERENCES people (id),
-            assignee_id INTEGER REFERENCES people (id),
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        )""",
-        "CREATE INDEX tickets_by_update ON tickets (updated_at, id)",
-        """CREATE TABLE tags (
-            ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
-            tag TEXT NOT NULL,
-            PRIMARY KEY (ticket_id, tag)
-        ) WITHOUT ROWID""",
-        "CREATE INDEX tags_by_tag ON tags (tag)",
-        """CREATE TABLE messages (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
-            kind TEXT NOT NULL CHECK (kind IN ('customer', 'agent', 'internal_note', 'system')),
-            author_id INTEGER REFERENCES people (id),
-            body TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        )""",
-        "CREATE INDEX messages_by_ticket ON messages (ticket_id, created_at, id)",
-        """CREATE TABLE attachments (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
-            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
-            filename TEXT NOT NULL,
-            mime_type TEXT NOT NULL,
-            size INTEGER NOT NULL,
-            content BLOB NOT NULL
-        )""",
-        "CREATE INDEX attachments_by_message ON attachments (message_id)",
-        # One document per ticket (rowid = ticket id), so that every word of a query may be found
-        # anywhere in the ticket: one in the subject, another in a later reply.
-        """CREATE VIRTUAL TABLE ticket_text USING fts5 (
-            subject, body, tokenize = 'unicode61 remove_diacritics 2'
-        )""",
-        """CREATE TRIGGER ticket_text_on_ticket AFTER INSERT ON tickets BEGIN
-            INSERT INTO ticket_text (rowid, subject, body) VALUES (new.id, new.subject, '');
-        END""",
-        # System messages are left out: "Status changed from ..." would make every word of every
-        # status change match half the helpdesk.
-        """CREATE TRIGGER ticket_text_on_message AFTER INSERT ON messages WHEN new.kind <> 'system' BEGIN
-            UPDATE ticket_text SET body = body || char(10) || new.body WHERE rowid = new.ticket_id;
-        END""",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-_SUMMARY_SELECT = """
-SELECT t.id, t.subject, t.status, t.priority, t.created_at, t.updated_at,
-    r.id AS requester_id, r.name AS requester_name, r.email AS requester_email,
-    a.id AS assignee_id, a.name AS assignee_name, a.email AS assignee_email,
-    (SELECT json_group_array(tag) FROM tags WHERE tags.ticket_id = t.id) AS tags
-FROM tickets AS t
-LEFT JOIN people AS r ON r.id = t.requester_id
-LEFT JOIN people AS a ON a.id = t.assignee_id
-"""
-
-_MESSAGE_SELECT = """
-SELECT m.id, m.kind, m.body, m.created_at,
-    p.id AS author_id, p.name AS author_name, p.email AS author_email
-FROM messages AS m
-LEFT JOIN people AS p ON p.id = m.author_id
-"""
-
-_ATTACHMENT_SELECT = "SELECT id, message_id, filename, mime_type, size FROM attachments"
-
-
-def to_db_time(value: datetime) -> str:
-    """Fixed-width UTC text; `isoformat` pads the year, which `strftime` does not everywhere."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def from_db_time(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def normalize_tags(tags: Iterable[str]) -> list[str]:
-    """Stripped, lowercased, without empties or repeats, first occurrence first."""
-    return list(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
-
-
-def fts_query(text: str) -> str | None:
-    """An FTS5 query that finds tickets containing every word of `text` (each as a prefix) in the
-    subject or in a message other than a system one.
-
-    User text is never FTS syntax: each whitespace-separated word is quoted as a phrase, so `NOT`,
-    `a*b`, `-x` or a stray `"` are searched for as plain words. Words without a letter or digit
-    cannot match anything and are dropped; text made only of such words returns None, and a search
-    for it finds no tickets (it is not read as "no text filter").
-
-    What makes a search costly is refused with a sentence: more than `MAX_SEARCH_WORDS` words, and a
-    word whose last part (the prefix) is one character, which matches nearly every word there is.
-    """
-    words = [word for word in _QUERY_SPACE.split(text) if _TOKEN.search(word)]
-    if not words:
-        return None
-    counted = sum(len(_TOKEN.findall(word)) for word in words)
-    if counted > MAX_SEARCH_WORDS:
-        raise InvalidInputError(
-            f"The search text has {counted} words; use at most {MAX_SEARCH_WORDS}, the most telling ones."
-        )
-    for word in words:
-        prefix = _TOKEN.findall(word)[-1]
-        if len(prefix) == 1:
-            part = "is one character" if prefix == word else f"ends in the one-character word {prefix!r}"
-            raise InvalidInputError(
-                f"The search word {word!r} {part}, which would match nearly every word since each word is "
-                "matched as the start of a word; leave it out or write at least two characters."
-            )
-    return " AND ".join('"' + word.replace('"', '""') + '"*' for word in words)
 
 
 def missing_ticket(ref: str) -> NotFoundError:
@@ -284,67 +153,6 @@ def _insert(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
     return row_id
 
 
-class _Conditions:
-    """The WHERE clause of a search, built from fixed SQL fragments and bound parameters only."""
-
-    def __init__(self) -> None:
-        self.clauses: list[str] = []
-        self.params: list[Any] = []
-
-    def add(self, clause: str, *params: Any) -> None:
-        self.clauses.append(clause)
-        self.params.extend(params)
-
-    def sql(self) -> str:
-        return " AND ".join(self.clauses) or "1"
-
-
-def _text_condition(conditions: _Conditions, text: str | None) -> None:
-    if text is None or not text.strip():
-        return
-    match = fts_query(text)
-    if match is None:
-        conditions.add("0")
-    else:
-        conditions.add("t.id IN (SELECT rowid FROM ticket_text WHERE ticket_text MATCH ?)", match)
-
-
-def _person_condition(conditions: _Conditions, column: str, needle: str | None) -> None:
-    if needle is None or not needle.strip():
-        return
-    needle = needle.strip()
-    # `column` is one of the two fixed names the caller passes, never user text.
-    conditions.add(
-        f"t.{column} IN (SELECT id FROM people"  # noqa: S608
-        " WHERE email = ? COLLATE NOCASE OR instr(py_casefold(name), ?) > 0)",
-        needle,
-        needle.casefold(),
-    )
-
-
-def _search_conditions(query: SearchQuery, after: Position | None) -> _Conditions:
-    conditions = _Conditions()
-    _text_condition(conditions, query.text)
-    if query.statuses:
-        conditions.add(f"t.status IN ({', '.join('?' * len(query.statuses))})", *query.statuses)
-    _person_condition(conditions, "assignee_id", query.assignee)
-    _person_condition(conditions, "requester_id", query.requester)
-    for tag in normalize_tags(query.tags):
-        conditions.add("EXISTS (SELECT 1 FROM tags WHERE tags.ticket_id = t.id AND tags.tag = ?)", tag)
-    bounds = (
-        ("t.created_at >= ?", query.created_after),
-        ("t.created_at < ?", query.created_before),
-        ("t.updated_at >= ?", query.updated_after),
-        ("t.updated_at < ?", query.updated_before),
-    )
-    for clause, bound in bounds:
-        if bound is not None:
-            conditions.add(clause, to_db_time(bound))
-    if after is not None:
-        conditions.add("(t.updated_at, t.id) < (?, ?)", *after)
-    return conditions
-
-
 class Store:
     """The helpdesk in one SQLite file; `name` is the backend name its refs carry.
 
@@ -365,13 +173,12 @@ class Store:
         self, query: SearchQuery, limit: int, after: Position | None
     ) -> list[tuple[TicketSummary, Position]]:
         """At most `limit` tickets matching `query`, newest update first, strictly after `after`."""
-        conditions = _search_conditions(query, after)
-        sql = f"{_SUMMARY_SELECT} WHERE {conditions.sql()} ORDER BY t.updated_at DESC, t.id DESC LIMIT ?"
+        sql, params = search_sql(query, after, limit)
         budget = _Budget(self.search_seconds)
         with self._read(self._searches) as conn:
             conn.set_progress_handler(budget, _PROGRESS_STEPS)
             try:
-                rows = conn.execute(sql, [*conditions.params, limit]).fetchall()
+                rows = conn.execute(sql, params).fetchall()
             except sqlite3.OperationalError as error:
                 if budget.spent:
                     raise InvalidInputError(
@@ -517,23 +324,13 @@ class Store:
         return conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            version: int = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise UnavailableError(
-                    f"{self._who()} is kept in a file written by a newer helpdesk-mcp; "
-                    "upgrade helpdesk-mcp to use it."
-                )
-            for statements in MIGRATIONS[version:]:
-                for statement in statements:
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+            migrate(conn)
+        except NewerSchemaError:
+            raise UnavailableError(
+                f"{self._who()} is kept in a file written by a newer helpdesk-mcp; "
+                "upgrade helpdesk-mcp to use it."
+            ) from None
 
     def _unavailable(self, error: sqlite3.Error) -> UnavailableError:
         code = getattr(error, "sqlite_errorcode", None)
@@ -570,12 +367,12 @@ class Store:
         return TicketSummary(**self._summary_fields(row))
 
     def _ticket(self, conn: sqlite3.Connection, ticket_id: int) -> Ticket:
-        row = conn.execute(f"{_SUMMARY_SELECT} WHERE t.id = ?", (ticket_id,)).fetchone()
+        row = conn.execute(f"{SUMMARY_SELECT} WHERE t.id = ?", (ticket_id,)).fetchone()
         if row is None:
             raise missing_ticket(self._ref(ticket_id))
         attachments = self._attachments(conn, "ticket_id", ticket_id)
         messages = conn.execute(
-            f"{_MESSAGE_SELECT} WHERE m.ticket_id = ? ORDER BY m.created_at, m.id",
+            f"{MESSAGE_SELECT} WHERE m.ticket_id = ? ORDER BY m.created_at, m.id",
             (ticket_id,),
         ).fetchall()
         return Ticket(
@@ -584,13 +381,13 @@ class Store:
         )
 
     def _message(self, conn: sqlite3.Connection, message_id: int) -> Message:
-        row = conn.execute(f"{_MESSAGE_SELECT} WHERE m.id = ?", (message_id,)).fetchone()
+        row = conn.execute(f"{MESSAGE_SELECT} WHERE m.id = ?", (message_id,)).fetchone()
         return _message(row, self._attachments(conn, "message_id", message_id).get(message_id, []))
 
     def _attachments(self, conn: sqlite3.Connection, column: str, value: int) -> dict[int, list[Attachment]]:
         """Attachments whose `column` is `value`, by message id."""
         by_message: dict[int, list[Attachment]] = {}
-        rows = conn.execute(f"{_ATTACHMENT_SELECT} WHERE {column} = ? ORDER BY id", (value,))
+        rows = conn.execute(f"{ATTACHMENT_SELECT} WHERE {column} = ? ORDER BY id", (value,))
         for row in rows:
             by_message.setdefault(row["message_id"], []).append(
                 Attachment(

@@ -19,7 +19,7 @@ from mcp import Client
 
 from helpdesk_mcp.adapters.errors import InvalidInputError
 from helpdesk_mcp.adapters.local import LocalAdapter
-from helpdesk_mcp.adapters.local.store import MAX_SEARCH_WORDS
+from helpdesk_mcp.adapters.local.query import MAX_SEARCH_WORDS
 from helpdesk_mcp.adapters.model import SearchQuery
 from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES

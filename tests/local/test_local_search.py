@@ -161,11 +161,14 @@ async def test_people_filters_match_email_or_part_of_a_name(db_path: Path, adapt
             imported("ann-sam", requester=ANN, assignee=SAM),
             imported("boris-zoe", requester=BORIS, assignee=ZOE),
             imported("nobody", requester=None),
+            imported("nameless", requester=Contact(name="", email="kim@example.org")),
         ],
     )
     assert await subjects(adapter, requester="ANN@example.COM") == ["ann-sam"]
     assert await subjects(adapter, requester="ivan") == ["boris-zoe"]
     assert await subjects(adapter, requester="example.com") == []
+    # Without a name, the address is all there is to find a person by (adapters/filtering.py).
+    assert await subjects(adapter, requester="Example.org") == ["nameless"]
     assert await subjects(adapter, assignee="sam carter") == ["ann-sam"]
     assert await subjects(adapter, assignee="ZOË") == ["boris-zoe"]
     assert await subjects(adapter, assignee="Sam@Example.com") == ["ann-sam"]

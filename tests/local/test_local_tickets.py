@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from helpdesk_mcp.adapters.errors import InvalidInputError, NotFoundError, UnavailableError
-from helpdesk_mcp.adapters.local import LocalAdapter
+from helpdesk_mcp.adapters.local import LocalAdapter, schema
 from helpdesk_mcp.adapters.local import store as store_module
 from helpdesk_mcp.adapters.model import FileUpload, NewReply, NewTicket, SearchQuery
 
@@ -215,7 +215,7 @@ async def test_a_file_that_is_not_a_helpdesk_is_reported_as_unavailable(tmp_path
 async def test_a_file_from_a_newer_version_is_refused(db_path: Path, adapter: LocalAdapter) -> None:
     await adapter.create_ticket(ticket())
     with sqlite3.connect(db_path) as conn:
-        conn.execute(f"PRAGMA user_version = {store_module.SCHEMA_VERSION + 1}")
+        conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
     conn.close()
     newer = LocalAdapter("local", db_path)
     with pytest.raises(UnavailableError, match="newer helpdesk-mcp"):
