@@ -189,7 +189,7 @@ def present_ticket(ticket: Ticket, *, downloadable: bool, selector: str | None =
         messages = [_view(ticket.ref, m, downloadable, bodies[i], people) for i, m in _indexed(ticket, shown)]
     fields = {name: getattr(summary, name) for name in TicketSummary.model_fields}
     return TicketView(
-        **{**fields, "requester": _named(summary.requester), "assignee": _named(summary.assignee)},
+        **{**fields, "requester": people.get("requester"), "assignee": people.get("assignee")},
         people=people.others,
         messages=messages,
         earlier=len(ticket.messages) - len(shown) if whole is None else 0,
@@ -278,25 +278,39 @@ def _without_repeats(text: str, earlier: list[tuple[str, list[str]]]) -> tuple[s
 
 class _People:
     """Each person named once: the requester and assignee on the ticket, everyone else who wrote in
-    `people` under a short key that messages refer to."""
+    `people` under a short key that messages refer to. A person the ticket names by id alone takes the
+    name and address a message of theirs gives."""
 
     def __init__(self, requester: Person | None, assignee: Person | None) -> None:
-        self.known: list[tuple[str, Person]] = [
-            (key, person) for key, person in (("requester", requester), ("assignee", assignee)) if person
-        ]
-        self.others: dict[str, Person] = {}
+        self.known: dict[str, Person] = {
+            key: person for key, person in (("requester", requester), ("assignee", assignee)) if person
+        }
+        self.others_count = 0
 
     def key(self, message: Message) -> str | None:
-        author = message.author
+        author = _person(message.author)
         if author is None:
             return None
-        for key, person in self.known:
+        for key, person in self.known.items():
             if _same(author, person):
+                if not (person.name or person.email):
+                    self.known[key] = person.model_copy(update={"name": author.name, "email": author.email})
                 return None if key == "requester" and message.kind == "customer" else key
-        key = f"p{len(self.others) + 1}"
-        self.others[key] = _named(_person(author)) or Person()
-        self.known.append((key, author))
+        self.others_count += 1
+        key = f"p{self.others_count}"
+        self.known[key] = author
         return key
+
+    def get(self, key: str) -> Person | None:
+        return _named(self.known.get(key))
+
+    @property
+    def others(self) -> dict[str, Person]:
+        return {
+            key: _named(person) or Person()
+            for key, person in self.known.items()
+            if key not in ("requester", "assignee")
+        }
 
 
 def _same(one: Person, other: Person) -> bool:
