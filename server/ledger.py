@@ -101,6 +101,7 @@ class WriteLedger:
     def __init__(self, store: LedgerStore, settings: Settings) -> None:
         self._store = store
         self._window = settings.duplicate_window
+        self._writes = not settings.read_only
         self._lease = settings.timeout + LEASE_MARGIN
         self._scopes = {b.name: _scope(b.type, b.settings) for b in settings.backends}
 
@@ -138,6 +139,8 @@ class WriteLedger:
 
     async def read(self, ref: str) -> None:
         """The ticket `ref` was read: replies and files whose outcome was unknown may be sent again."""
+        if not self._writes:
+            return  # a read-only server neither holds writes nor needs to open the ledger
         try:
             await self._store.free_holds(ref)
         except UnavailableError:
