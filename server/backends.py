@@ -2,7 +2,7 @@
 
 This is where policy shared by every vendor lives once: a call's time limit and turning unexpected
 failures into the error taxonomy. Merging several backends' searches into one newest-first list with
-one cursor is `search`'s.
+one cursor is server/search.py's.
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ from helpdesk_mcp.adapters.errors import (
     OutcomeUnknownError,
     UnavailableError,
 )
-from helpdesk_mcp.adapters.model import SearchQuery, Ticket
+from helpdesk_mcp.adapters.model import Ticket
 from helpdesk_mcp.adapters.registry import BACKEND_TYPES
 
-from . import search
 from .config import Settings
-from .search import MergedPage, Progress
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -165,20 +163,6 @@ class Backends:
                 f"Backend {adapter.name!r} failed during {action} ({type(exc).__name__}); "
                 "see the server log for details."
             ) from exc
-
-    async def search(
-        self,
-        query: SearchQuery,
-        *,
-        backend: str | None,
-        limit: int,
-        cursor: str | None,
-        progress: Progress | None = None,
-    ) -> MergedPage:
-        """Search one backend, or all of them merged newest update first (see `search.search`)."""
-        return await search.search(
-            self, query, backend=backend, limit=limit, cursor=cursor, progress=progress
-        )
 
     async def aclose(self) -> None:
         for adapter in self._adapters.values():

@@ -29,6 +29,7 @@ from . import views
 from .backends import Backends, check_id
 from .links import ATTACHMENT_TEMPLATE, TICKET_TEMPLATE, ticket_uri
 from .permissions import Permissions
+from .search import merged_search
 from .state import AppContext, AppState, state_of
 
 COMPLETION_TICKETS = 20
@@ -204,7 +205,9 @@ async def _complete_ticket_id(state: AppState, backend: str, typed: str) -> list
 
 async def _recently_updated(backends: Backends, name: str, typed: str) -> list[str]:
     try:
-        page = await backends.search(SearchQuery(), backend=name, limit=COMPLETION_TICKETS, cursor=None)
+        page = await merged_search(
+            backends, SearchQuery(), backend=name, limit=COMPLETION_TICKETS, cursor=None
+        )
     except HelpdeskError:
         return []
     return [t.ref for t in page.tickets if t.ref.startswith(typed)]

@@ -48,7 +48,7 @@ class _Resume(BaseModel):
 _CURSORS: Cursor[_Resume] = Cursor(_Resume)
 
 
-async def search(
+async def merged_search(
     backends: Backends,
     query: SearchQuery,
     *,

@@ -32,6 +32,7 @@ from .confirm import SendConfirmation, ask_before_sending, quoted
 from .files import disguise, read_upload, sniff
 from .ledger import Write
 from .outgoing import Outgoing
+from .search import merged_search
 from .state import AppContext, state_of
 from .toolkit import HelpdeskTool, make_tool
 
@@ -128,8 +129,8 @@ async def search_tickets(
         updated_before=updated_before,
     )
     state = state_of(ctx)
-    page = await state.backends.search(
-        search, backend=backend, limit=limit, cursor=cursor, progress=ctx.report_progress
+    page = await merged_search(
+        state.backends, search, backend=backend, limit=limit, cursor=cursor, progress=ctx.report_progress
     )
     state.recent.saw(t.ref for t in page.tickets)
     return views.SearchResult(tickets=page.tickets, next_cursor=page.next_cursor, notes=page.notes)

@@ -32,6 +32,7 @@ from helpdesk_mcp.adapters.model import (
     TicketSummary,
 )
 from helpdesk_mcp.server.backends import Backends
+from helpdesk_mcp.server.search import merged_search
 
 pytestmark = pytest.mark.anyio
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -97,7 +98,7 @@ async def everything(backends: Backends, *, limit: int, backend: str | None = No
     refs: list[str] = []
     cursor = None
     while True:
-        page = await backends.search(SearchQuery(), backend=backend, limit=limit, cursor=cursor)
+        page = await merged_search(backends, SearchQuery(), backend=backend, limit=limit, cursor=cursor)
         refs += [t.ref for t in page.tickets]
         cursor = page.next_cursor
         if cursor is None:
@@ -169,11 +170,11 @@ async def test_a_failing_backend_is_left_out_with_a_note() -> None:
     good, bad = Scripted("good", 3), Scripted("bad", 3)
     bad.failure = UnavailableError("Backend 'bad' answered 503.")
     backends = Backends([good, bad], timeout=5)
-    page = await backends.search(SearchQuery(), backend=None, limit=10, cursor=None)
+    page = await merged_search(backends, SearchQuery(), backend=None, limit=10, cursor=None)
     assert [t.ref for t in page.tickets] == ["good:2", "good:1", "good:0"]
     assert page.notes == ["Backend 'bad' failed and is left out of this search: Backend 'bad' answered 503."]
     with pytest.raises(UnavailableError):
-        await backends.search(SearchQuery(), backend="bad", limit=10, cursor=None)
+        await merged_search(backends, SearchQuery(), backend="bad", limit=10, cursor=None)
 
 
 async def test_filters_a_backend_cannot_apply_are_said_not_ignored() -> None:
@@ -182,20 +183,22 @@ async def test_filters_a_backend_cannot_apply_are_said_not_ignored() -> None:
     backends = Backends([plain, rich], timeout=5)
     query = SearchQuery(text="printer", statuses=("open",))
     with pytest.raises(UnsupportedError, match="cannot filter by query, status"):
-        await backends.search(query, backend="plain", limit=5, cursor=None)
-    page = await backends.search(query, backend=None, limit=5, cursor=None)
+        await merged_search(backends, query, backend="plain", limit=5, cursor=None)
+    page = await merged_search(backends, query, backend=None, limit=5, cursor=None)
     assert {t.ref.split(":")[0] for t in page.tickets} == {"rich"}
     assert "'plain'" in page.notes[0] and plain.calls == 0
 
 
 async def test_a_cursor_only_continues_the_search_it_came_from() -> None:
     backends = Backends([Scripted("a", 5)], timeout=5)
-    first = await backends.search(SearchQuery(), backend=None, limit=2, cursor=None)
+    first = await merged_search(backends, SearchQuery(), backend=None, limit=2, cursor=None)
     assert first.next_cursor is not None
     with pytest.raises(InvalidInputError, match="does not belong to this search"):
-        await backends.search(SearchQuery(text="other"), backend=None, limit=2, cursor=first.next_cursor)
+        await merged_search(
+            backends, SearchQuery(text="other"), backend=None, limit=2, cursor=first.next_cursor
+        )
     with pytest.raises(InvalidInputError):
-        await backends.search(SearchQuery(), backend=None, limit=2, cursor="garbage!!")
+        await merged_search(backends, SearchQuery(), backend=None, limit=2, cursor="garbage!!")
 
 
 def test_refs_are_resolved_or_refused_clearly() -> None:

@@ -14,6 +14,7 @@ from helpdesk_mcp.adapters.errors import InvalidInputError, RateLimitedError
 from helpdesk_mcp.adapters.model import NewTicket, SearchQuery
 from helpdesk_mcp.adapters.usedesk.adapter import UsedeskAdapter
 from helpdesk_mcp.server.backends import Backends
+from helpdesk_mcp.server.search import merged_search
 from tests.fakes.usedesk import Ticket, UsedeskFake, make_fake
 from tests.usedesk.conftest import adapter_for, body
 
@@ -126,7 +127,7 @@ async def test_tickets_updated_in_the_same_second_page_cleanly_through_the_serve
         seen: list[str] = []
         cursor = None
         for _ in range(30):
-            page = await backends.search(SearchQuery(), backend=None, limit=5, cursor=cursor)
+            page = await merged_search(backends, SearchQuery(), backend=None, limit=5, cursor=cursor)
             seen += [ticket.ref for ticket in page.tickets]
             cursor = page.next_cursor
             if cursor is None:
