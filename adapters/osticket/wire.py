@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parseaddr
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from pydantic import AliasChoices, BeforeValidator, Field, field_validator, model_validator
 
 from ..errors import (
     AuthError,
@@ -31,6 +32,7 @@ from ..errors import (
 )
 from ..escaped_html import escaped_html
 from ..html_text import looks_like_html
+from ..loose import Count, Id, Object, Objects, Text, WireModel, text
 from ..model import (
     Attachment,
     FileUpload,
@@ -92,15 +94,7 @@ def local_time(value: Any, zone: ZoneInfo) -> datetime | None:
 
 
 def _text(value: Any) -> str | None:
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return str(value).strip() or None
-    return None
-
-
-def _id(value: Any) -> str | None:
-    """An id as a string; osTicket's 0 and null both mean "nobody"."""
-    text = _text(value)
-    return None if text in (None, "0") else text
+    return text(value).strip() or None
 
 
 def person_name(value: Any) -> str | None:
@@ -122,8 +116,8 @@ def _email(value: Any) -> str | None:
     since 1.11 (include/class.user.php); older answers and plain strings may carry the display form."""
     if isinstance(value, Mapping):
         value = value.get("email") or value.get("address")
-    text = _text(value)
-    return (parseaddr(text)[1] or text) if text else None
+    found = _text(value)
+    return (parseaddr(found)[1] or found) if found else None
 
 
 def _assignee(value: Any) -> Person | None:
@@ -137,37 +131,100 @@ def _assignee(value: Any) -> Person | None:
     return None
 
 
-def _unwrap(entry: Any) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    """An entry's fields and annotations; the ORM wraps annotated rows in `model`/`annotations`."""
-    if not isinstance(entry, Mapping):
-        return {}, {}
-    model = entry.get("model")
-    annotations = entry.get("annotations")
-    if isinstance(model, Mapping):
-        return model, annotations if isinstance(annotations, Mapping) else {}
-    return entry, entry
+def _moment(value: Any) -> str | float | None:
+    """A time as the extension sends it: a string in the database's zone, or Unix seconds."""
+    return value if isinstance(value, str | int | float) and not isinstance(value, bool) else None
 
 
-def _kind(model: Mapping[str, Any]) -> MessageKind:
-    kind = KINDS.get((_text(model.get("type")) or "").upper(), "system")
-    if (
-        kind == "internal_note"
-        and model.get("poster") == SYSTEM_POSTER
-        and _id(model.get("staff_id")) is None
-    ):
+OptionalText = Annotated[str | None, BeforeValidator(_text)]
+"""Text, stripped; None when empty."""
+PersonName = Annotated[str | None, BeforeValidator(person_name)]
+"""A plain string or a `PersonsName` object (`name`, or `parts` first, last...)."""
+Moment = Annotated[str | float | None, BeforeValidator(_moment)]
+
+
+class NestedBody(WireModel):
+    """An entry's `message` where the body is not a string: `{body, type}`."""
+
+    body: str | None = None
+    type: Text = ""
+
+
+class ThreadEntry(WireModel):
+    """One of a ticket's `thread_entries`; annotated rows come wrapped as `{model, annotations}`."""
+
+    id: Id = None
+    type: Text = ""
+    """M (the customer's message), R (an agent's response), N (an internal note)."""
+    poster: Text = ""
+    staff_id: Id = None
+    staff_name: PersonName = None
+    user_id: Id = None
+    user_name: PersonName = None
+    body: str | None = None
+    format: Text = ""
+    """html or text: how osTicket stored `body`."""
+    message: Object[NestedBody] = NestedBody()
+    created: Moment = None
+    has_attachments: Count = None
+    """How many files the entry has (an annotation); the API gives no names."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return {}
+        model, annotations = value.get("model"), value.get("annotations")
+        if not isinstance(model, Mapping):
+            return value
+        counted = annotations.get("has_attachments") if isinstance(annotations, Mapping) else None
+        return {**model, "has_attachments": counted}
+
+    @field_validator("body", mode="before")
+    @classmethod
+    def _string_body(cls, value: Any) -> Any:
+        return value if isinstance(value, str) else None
+
+
+class OsticketTicket(WireModel):
+    """One ticket object of ticketInfo, staffTickets or clientTickets."""
+
+    ticket_number: OptionalText = None
+    number: OptionalText = None
+    status: PersonName = Field(None, validation_alias=AliasChoices("ticket_status", "status"))
+    """`ticket_status` in ticketInfo, `status` in lists: a name or an object with `name`."""
+    subject: Text = ""
+    priority: PersonName = None
+    user_name: PersonName = None
+    user_email: Annotated[str | None, BeforeValidator(_email)] = None
+    user_phone: OptionalText = None
+    assigned_to: Annotated[Person | None, BeforeValidator(_assignee)] = None
+    """Staff members (objects) and a team (a string), as names."""
+    department: OptionalText = None
+    help_topic: OptionalText = None
+    source: OptionalText = None
+    create_timestamp: Moment = None
+    close_timestamp: Moment = None
+    due_timestamp: Moment = None
+    last_message_timestamp: Moment = None
+    last_response_timestamp: Moment = None
+    thread_entries: Objects[ThreadEntry] = Field(default_factory=list)
+
+
+def _kind(entry: ThreadEntry) -> MessageKind:
+    kind = KINDS.get(entry.type.strip().upper(), "system")
+    if kind == "internal_note" and entry.poster == SYSTEM_POSTER and entry.staff_id is None:
         return "system"
     return kind
 
 
-def _body(model: Mapping[str, Any]) -> str:
-    body = model.get("body")
-    kind = model.get("format")
-    nested = model.get("message")
-    if not isinstance(body, str) and isinstance(nested, Mapping):
-        body, kind = nested.get("body"), kind or nested.get("type")
-    if not isinstance(body, str):
+def _body(entry: ThreadEntry) -> str:
+    body, kind = entry.body, entry.format
+    if body is None:
+        body, kind = entry.message.body, kind or entry.message.type
+    if body is None:
         return ""
-    html = {"html": True, "text": False}.get(str(kind).lower())
+    html = {"html": True, "text": False}.get(kind.lower())
     if html is False:
         # TextThreadEntryBody::getClean stores text HTML-escaped (Format::htmlchars).
         body = _SPECIAL_ENTITY.sub(lambda entity: _SPECIAL[entity.group()], body)
@@ -184,26 +241,22 @@ def unnamed_attachments(entry_id: str, count: int) -> list[Attachment]:
     ]
 
 
-def parse_entry(entry: Any, zone: ZoneInfo) -> Message | None:
-    model, annotations = _unwrap(entry)
-    entry_id = _id(model.get("id"))
-    if entry_id is None:
+def _message(entry: ThreadEntry, zone: ZoneInfo) -> Message | None:
+    if entry.id is None:
         return None
-    kind = _kind(model)
+    kind = _kind(entry)
     if kind == "customer":
-        author_name, author_id = person_name(model.get("user_name")), _id(model.get("user_id"))
+        author_name, author_id = entry.user_name, entry.user_id
     else:
-        author_name, author_id = person_name(model.get("staff_name")), _id(model.get("staff_id"))
-    author_name = author_name or (None if kind == "system" else _text(model.get("poster")))
-    count = annotations.get("has_attachments")
-    files = int(count) if isinstance(count, int | str) and str(count).isdigit() else 0
+        author_name, author_id = entry.staff_name, entry.staff_id
+    author_name = author_name or (None if kind == "system" else entry.poster.strip() or None)
     return Message(
-        id=entry_id,
+        id=entry.id,
         kind=kind,
         author=Person(id=author_id, name=author_name) if author_name or author_id else None,
-        body=_body(model),
-        created_at=local_time(model.get("created"), zone),
-        attachments=unnamed_attachments(entry_id, files),
+        body=_body(entry),
+        created_at=local_time(entry.created, zone),
+        attachments=unnamed_attachments(entry.id, entry.has_attachments or 0),
     )
 
 
@@ -214,42 +267,38 @@ def _entry_order(message: Message) -> tuple[datetime, int, str]:
 
 def parse_ticket(raw: Mapping[str, Any], *, backend: str, statuses: StatusMap, zone: ZoneInfo) -> Ticket:
     """One ticket object of ticketInfo, staffTickets or clientTickets."""
-    number = _text(raw.get("ticket_number")) or _text(raw.get("number")) or ""
-    status_value = raw.get("ticket_status", raw.get("status"))
-    status_name = person_name(status_value)  # a name, or an object with `name`
-    closed_at = local_time(raw.get("close_timestamp"), zone)
-    status, label = statuses.normalize(status_name, closed=closed_at is not None)
-    created = local_time(raw.get("create_timestamp"), zone)
+    wire = OsticketTicket.model_validate(raw)
+    closed_at = local_time(wire.close_timestamp, zone)
+    status, label = statuses.normalize(wire.status, closed=closed_at is not None)
+    created = local_time(wire.create_timestamp, zone)
     activity = [
         t
         for t in (
             created,
-            local_time(raw.get("last_message_timestamp"), zone),
-            local_time(raw.get("last_response_timestamp"), zone),
+            local_time(wire.last_message_timestamp, zone),
+            local_time(wire.last_response_timestamp, zone),
         )
         if t is not None
     ]
-    entries = raw.get("thread_entries")
-    messages = [m for m in (parse_entry(e, zone) for e in entries or []) if m is not None]
-    requester_name, requester_email = person_name(raw.get("user_name")), _email(raw.get("user_email"))
-    due = local_time(raw.get("due_timestamp"), zone)
+    messages = [m for m in (_message(e, zone) for e in wire.thread_entries) if m is not None]
+    due = local_time(wire.due_timestamp, zone)
     extra = {
-        "help_topic": _text(raw.get("help_topic")),
-        "source": _text(raw.get("source")),
-        "phone": _text(raw.get("user_phone")),
+        "help_topic": wire.help_topic,
+        "source": wire.source,
+        "phone": wire.user_phone,
         "due_at": due.strftime("%Y-%m-%dT%H:%M:%SZ") if due else None,
     }
     return Ticket(
-        ref=make_ref(backend, number),
-        subject=_text(raw.get("subject")) or "",
+        ref=make_ref(backend, wire.ticket_number or wire.number or ""),
+        subject=wire.subject.strip(),
         status=status,
         status_label=label,
-        priority=PRIORITIES.get((person_name(raw.get("priority")) or "").casefold()),
-        requester=Person(name=requester_name, email=requester_email)
-        if requester_name or requester_email
+        priority=PRIORITIES.get((wire.priority or "").casefold()),
+        requester=Person(name=wire.user_name, email=wire.user_email)
+        if wire.user_name or wire.user_email
         else None,
-        assignee=_assignee(raw.get("assigned_to")),
-        queue=_text(raw.get("department")),
+        assignee=wire.assigned_to,
+        queue=wire.department,
         created_at=created,
         updated_at=max(activity) if activity else None,
         messages=sorted(messages, key=_entry_order),
@@ -259,10 +308,9 @@ def parse_ticket(raw: Mapping[str, Any], *, backend: str, statuses: StatusMap, z
 
 def entry_format(ticket: Mapping[str, Any], entry_id: str) -> str | None:
     """The format (`html` or `text`) osTicket stored thread entry `entry_id` in."""
-    for entry in ticket.get("thread_entries") or []:
-        model, _ = _unwrap(entry)
-        if _id(model.get("id")) == entry_id:
-            return _text(model.get("format"))
+    for entry in OsticketTicket.model_validate(ticket).thread_entries:
+        if entry.id == entry_id:
+            return entry.format.strip() or None
     return None
 
 
