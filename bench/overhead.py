@@ -41,7 +41,7 @@ from bench.common import (
 )
 from helpdesk_mcp.server.app import build_server
 
-TARGET = 0.25
+TARGET = 0.10
 
 
 def _replayable(request: Any) -> dict[str, Any]:
@@ -162,21 +162,33 @@ async def run(quick: bool = False) -> Section:
                     f"{stdio:.2f} ms",
                     f"{plain:.2f} ms httpx",
                     stdio / plain,
-                    "< 1.25",
-                    stdio / plain < 1 + TARGET,
+                    "reported",
+                    None,
                 )
             )
         else:
             section.rows.append(
                 Row(
-                    f"get_ticket added time, {r['vendor']}, vendor at 50 ms (stdio)",
+                    f"get_ticket, {r['vendor']}, vendor at 50 ms (stdio), ticket not listed before",
                     f"{stdio:.1f} ms",
                     f"{plain:.1f} ms httpx",
                     stdio / plain,
-                    "< 1.25",
-                    stdio / plain < 1 + TARGET,
+                    f"≤ {1 + TARGET:.2f}",
+                    stdio / plain <= 1 + TARGET,
                 )
             )
+            if r["requests"] > 1:
+                section.rows.append(
+                    Row(
+                        f"get_ticket, {r['vendor']}, vendor at 50 ms (stdio), against the "
+                        f"{r['requests']} requests its API needs in a row",
+                        f"{stdio:.1f} ms",
+                        f"{plain_all:.1f} ms httpx",
+                        stdio / plain_all,
+                        f"≤ {1 + TARGET:.2f}",
+                        stdio / plain_all <= 1 + TARGET,
+                    )
+                )
     section.details.append(
         table(
             [
