@@ -246,8 +246,15 @@ def _person(person_id: str | None, name: str = "", email: str = "") -> Person | 
     return found if found.id or found.name or found.email else None
 
 
-def _queue(group_id: str | None) -> str | None:
-    return f"group {group_id}" if group_id else None
+def _common(fields: _TicketFields, backend: str) -> dict[str, Any]:
+    """What a listed ticket and a ticket read whole say alike."""
+    return {
+        "ref": make_ref(backend, fields.id or "0"),
+        "subject": fields.subject.strip() or "(no subject)",
+        "priority": _priority(fields.priority),
+        "assignee": _person(fields.assignee_id),
+        "queue": f"group {fields.group}" if fields.group else None,
+    }
 
 
 def summary(item: Mapping[str, Any], backend: str, statuses: StatusMap) -> TicketSummary:
@@ -255,14 +262,10 @@ def summary(item: Mapping[str, Any], backend: str, statuses: StatusMap) -> Ticke
     listed = ListedTicket.model_validate(item)
     status, label = statuses.read(listed.status)
     return TicketSummary(
-        ref=make_ref(backend, listed.id or "0"),
-        subject=listed.subject.strip() or "(no subject)",
+        **_common(listed, backend),
         status=status,
         status_label=label,
-        priority=_priority(listed.priority),
         requester=_person(listed.client_id, listed.client_name),
-        assignee=_person(listed.assignee_id),
-        queue=_queue(listed.group),
         tags=listed.tags,
         created_at=parse_time(listed.created_at),
         updated_at=parse_time(listed.last_updated_at) or parse_time(listed.created_at),
@@ -280,14 +283,10 @@ def ticket(document: Mapping[str, Any], backend: str, statuses: StatusMap) -> Ti
         m for m in (_change(c) for c in read.changes) if m is not None
     ]
     return Ticket(
-        ref=make_ref(backend, head.id or "0"),
-        subject=head.subject.strip() or "(no subject)",
+        **_common(head, backend),
         status=status,
         status_label=label,
-        priority=_priority(head.priority),
         requester=_person(head.client_id, client_name, head.email),
-        assignee=_person(head.assignee_id),
-        queue=_queue(head.group),
         tags=read.tags or head.tags,
         created_at=parse_time(head.published_at) or parse_time(head.created_at),
         updated_at=parse_time(head.last_updated_at),
