@@ -53,7 +53,7 @@ def matches(
         return False
     if "tags" not in applied and query.tags and not _has_tags(ticket.tags, query.tags):
         return False
-    if not query.in_time_range(ticket.created_at, ticket.updated_at):
+    if not _in_time_range(ticket, query):
         return False
     return "query" in applied or query.text is None or has_words(query.text, [ticket.subject, *texts])
 
@@ -91,6 +91,19 @@ def _has_phrase(words: Sequence[str], phrase: Sequence[str]) -> bool:
         list(words[at : at + size]) == whole and words[at + size].startswith(start)
         for at in range(len(words) - size)
     )
+
+
+def _in_time_range(ticket: TicketSummary, query: SearchQuery) -> bool:
+    bounds = (
+        (ticket.created_at, query.created_after, query.created_before),
+        (ticket.updated_at, query.updated_after, query.updated_before),
+    )
+    for moment, after, before in bounds:
+        if (after or before) and moment is None:
+            return False
+        if moment is not None and ((after and moment < after) or (before and moment >= before)):
+            return False
+    return True
 
 
 def _has_tags(have: Iterable[str], wanted: Iterable[str]) -> bool:

@@ -182,19 +182,6 @@ class SearchQuery(_Model):
     updated_after: UtcDateTime | None = None
     updated_before: UtcDateTime | None = None
 
-    def in_time_range(self, created_at: datetime | None, updated_at: datetime | None) -> bool:
-        """Whether a ticket with these times passes the date filters; a missing time passes no bound."""
-        bounds = (
-            (created_at, self.created_after, self.created_before),
-            (updated_at, self.updated_after, self.updated_before),
-        )
-        for moment, after, before in bounds:
-            if (after or before) and moment is None:
-                return False
-            if moment is not None and ((after and moment < after) or (before and moment >= before)):
-                return False
-        return True
-
     def used_filters(self) -> list[str]:
         """Names of the `search_tickets` parameters this query sets (for capability checks)."""
         names = {
