@@ -6,6 +6,8 @@ the person or model reading them: what went wrong and what to do next. They neve
 
 from __future__ import annotations
 
+from typing import Self
+
 
 class HelpdeskError(Exception):
     """Base class: a failure the caller can understand and act on."""
@@ -15,6 +17,15 @@ class HelpdeskError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def reworded(self, message: str) -> Self:
+        """This error in other words, as when an adapter says what had been done before it: the same
+        type with the same fields (such as `retry_after`), so whoever handles it still can."""
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.args = (message,)
+        copy.message = message
+        return copy
 
 
 class AuthError(HelpdeskError):

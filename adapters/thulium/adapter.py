@@ -38,7 +38,6 @@ from ..errors import (
     InvalidInputError,
     NotFoundError,
     OutcomeUnknownError,
-    RateLimitedError,
     UnavailableError,
     UnsupportedError,
 )
@@ -451,13 +450,10 @@ class ThuliumAdapter(Adapter):
                 f"read the ticket, and if needed {advice}."
             ) from None
         except HelpdeskError as exc:
-            message = (
+            raise exc.reworded(
                 f"{sent}, but its status was not changed to {status} ({name}): "
                 f"{exc.message.rstrip('.')}; {advice}."
-            )
-            if isinstance(exc, RateLimitedError):
-                raise RateLimitedError(message, exc.retry_after) from None
-            raise type(exc)(message) from None
+            ) from None
 
     async def _status_ids(self, statuses: tuple[Status, ...]) -> list[str] | None:
         """Ids to filter by natively, or None to filter only here. Only the statuses resource lists
@@ -495,7 +491,7 @@ class ThuliumAdapter(Adapter):
         try:
             await self._list({"limit": str(PAGE), "offset": "0"})
         except HelpdeskError as exc:
-            raise type(exc)(
+            raise exc.reworded(
                 f"Thulium (backend {self.name!r}) did not list tickets, whose statuses show the id of the "
                 f"status to set: {exc.message.rstrip('.')}; nothing was sent."
             ) from None

@@ -145,10 +145,9 @@ class UsedeskAdapter(Adapter):
         except RateLimitedError as exc:
             if "query" not in found.params:
                 raise
-            raise RateLimitedError(
+            raise exc.reworded(
                 f"{exc.message.rstrip('.')}; UseDesk allows only {search.QUERY_RATE} searches a minute "
-                "that carry words or a requester e-mail.",
-                retry_after=exc.retry_after,
+                "that carry words or a requester e-mail."
             ) from None
 
     async def get_ticket(self, ticket_id: str) -> Ticket:
@@ -205,7 +204,7 @@ class UsedeskAdapter(Adapter):
             try:
                 created = await self.get_ticket(ticket_id)
             except HelpdeskError as exc:
-                raise type(exc)(
+                raise exc.reworded(
                     f"The ticket was opened as {make_ref(self.name, ticket_id)}, but reading it back failed "
                     f"({exc.message.rstrip('.')}); read it with get_ticket and do not open it again."
                 ) from None
@@ -290,7 +289,7 @@ class UsedeskAdapter(Adapter):
                 "not open the ticket again."
             ) from None
         except HelpdeskError as exc:
-            raise type(exc)(
+            raise exc.reworded(
                 f"{done}, and adding them in an internal note failed ({exc.message.rstrip('.')}); attach "
                 f"them to {ref} with attach_file, and do not open the ticket again."
             ) from None
@@ -373,7 +372,7 @@ class UsedeskAdapter(Adapter):
                 "resending this one."
             ) from None
         except HelpdeskError as exc:
-            raise type(exc)(
+            raise exc.reworded(
                 f"{done}, but the status was not changed ({exc.message.rstrip('.')}); set it in UseDesk or "
                 "with your next reply, without resending this one."
             ) from None
@@ -383,7 +382,7 @@ class UsedeskAdapter(Adapter):
         try:
             thread = wire.ticket(await self._fetch_ticket(number), self.name, self._statuses).messages
         except HelpdeskError as exc:
-            raise type(exc)(
+            raise exc.reworded(
                 f"{done}, but reading it back failed ({exc.message.rstrip('.')}); read the ticket to see it, "
                 "and do not send it again."
             ) from None

@@ -8,6 +8,7 @@ from helpdesk_mcp.adapters.errors import (
     InvalidInputError,
     NotFoundError,
     OutcomeUnknownError,
+    RateLimitedError,
     UnsupportedError,
 )
 from helpdesk_mcp.adapters.model import FileUpload, NewReply, NewTicket
@@ -240,3 +241,27 @@ async def test_a_status_that_fails_after_the_reply_says_the_reply_was_sent(
     assert said.startswith("The reply was sent (message ") and "the status was not changed" in said
     assert "The selected status is invalid" in said and "without resending" in said
     assert len(sent(fake, "reply")) == 1 and fake.tickets[int(ticket_id)].status_id == 1
+
+
+async def test_a_rate_limited_status_after_the_reply_keeps_the_wait(
+    fake: UsedeskFake, adapter: UsedeskAdapter
+) -> None:
+    ticket_id = open_ticket(fake)
+    slow_down = b'{"message": "Too Many Attempts."}'
+    fake.inject(
+        Fault(
+            "status",
+            status=429,
+            body=slow_down,
+            headers={"Retry-After": "90"},
+            method="POST",
+            path=r"^/update/ticket$",
+        )
+    )
+
+    with pytest.raises(RateLimitedError) as raised:
+        await adapter.reply(ticket_id, NewReply(body="Zamykam.", status="solved"))
+
+    assert raised.value.retry_after == 90, "the wait survives the words that say the reply was sent"
+    assert raised.value.message.startswith("The reply was sent (message ")
+    assert len(sent(fake, "reply")) == 1
