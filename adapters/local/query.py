@@ -125,8 +125,9 @@ def _person_condition(conditions: _Conditions, column: str, needle: str | None) 
     # `column` is one of the two fixed names the caller passes, never user text.
     conditions.add(
         f"t.{column} IN (SELECT id FROM people"  # noqa: S608
-        " WHERE email = ? COLLATE NOCASE OR instr(py_casefold(name), ?) > 0"
+        " WHERE email = ? COLLATE NOCASE OR CAST(id AS TEXT) = ? OR instr(py_casefold(name), ?) > 0"
         " OR (name = '' AND instr(py_casefold(email), ?) > 0))",
+        needle,
         needle,
         needle.casefold(),
         needle.casefold(),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpdesk_mcp.adapters.errors import InvalidInputError
-from helpdesk_mcp.adapters.local import LocalAdapter
+from helpdesk_mcp.adapters.local.adapter import LocalAdapter
 from helpdesk_mcp.adapters.local.store import Contact, ImportedMessage, ImportedTicket, Store
 from helpdesk_mcp.adapters.model import NewReply, NewTicket, SearchQuery, Status
 
@@ -172,6 +172,9 @@ async def test_people_filters_match_email_or_part_of_a_name(db_path: Path, adapt
     assert await subjects(adapter, assignee="sam carter") == ["ann-sam"]
     assert await subjects(adapter, assignee="ZOË") == ["boris-zoe"]
     assert await subjects(adapter, assignee="Sam@Example.com") == ["ann-sam"]
+    sam = (await adapter.search(SearchQuery(assignee="sam carter"), limit=5)).hits[0].ticket.assignee
+    assert sam is not None and sam.id is not None
+    assert await subjects(adapter, assignee=sam.id) == ["ann-sam"]  # the id a result shows
 
 
 async def test_tag_filter_needs_every_tag_in_any_case(db_path: Path, adapter: LocalAdapter) -> None:
