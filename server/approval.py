@@ -31,6 +31,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
+from helpdesk_mcp.adapters.errors import HelpdeskError, NotFoundError
 from helpdesk_mcp.adapters.model import Status
 
 from .approval_page import PAGE
@@ -63,6 +64,8 @@ class Card(BaseModel):
     ticket: str
     backend: str
     body: str
+    subject: str | None = None
+    customer: str | None = None
     status: Status | None = None
     files: list[FileShown] = Field(default_factory=list)
     removed: str = ""
@@ -86,6 +89,7 @@ async def send_when_approved(
 ) -> PostedMessage:
     """`send()` once the human said yes; held for the card where the card must ask; else refused."""
     if isinstance(outcome, AcceptedElicitation) and isinstance(outcome.data, ByCard):
+        card = await _with_ticket(ctx, card)
         digest = card.digest()
         approval_id = state_of(ctx).approvals.hold(digest, card.what, send)
         held = {"id": approval_id, "digest": digest, "what": card.what, "html": render(card, digest)}
@@ -97,6 +101,23 @@ async def send_when_approved(
         )
     ensure_confirmed(outcome, card.what)
     return await send()
+
+
+async def _with_ticket(ctx: AppContext, card: Card) -> Card:
+    """`card` with the ticket's subject and customer, so the human sees where the message goes.
+
+    A ticket that does not exist is refused here, before anyone is asked. One the helpdesk cannot
+    show right now is still named by its ref, and the card is shown without the rest.
+    """
+    try:
+        _, ticket = await state_of(ctx).backends.read_ticket(card.ticket)
+    except NotFoundError:
+        raise
+    except HelpdeskError:
+        return card
+    person = ticket.requester
+    named = [part for part in (person.name, person.email and f"<{person.email}>") if part] if person else []
+    return card.model_copy(update={"subject": ticket.subject, "customer": " ".join(named) or None})
 
 
 async def answer_approval(
@@ -126,10 +147,16 @@ def render(card: Card, digest: str) -> str:
         for f in card.files
     )
     status = f"<dt>Then</dt><dd>the ticket is set to {e(card.status)}</dd>" if card.status else ""
+    about = "".join(
+        f"<dt>{label}</dt><dd>{e(value)}</dd>"
+        for label, value in (("Subject", card.subject), ("Customer", card.customer))
+        if value
+    )
     heading = "Send this file to the customer?" if card.files else "Send this reply to the customer?"
     return (
         f"<h1>{heading}</h1>"
-        f"<dl><dt>Ticket</dt><dd>{e(card.ticket)}</dd><dt>Backend</dt><dd>{e(card.backend)}</dd>{status}</dl>"
+        f"<dl><dt>Ticket</dt><dd>{e(card.ticket)}</dd>{about}<dt>Backend</dt><dd>{e(card.backend)}</dd>"
+        f"{status}</dl>"
         + (f"<h2>Files</h2><ul>{files}</ul>" if files else "")
         + (f"<h2>{'Message' if card.files else 'Reply'}</h2><pre>{e(card.body)}</pre>" if card.body else "")
         + (f"<p class=warning>{e(card.removed.strip())}</p>" if card.removed else "")

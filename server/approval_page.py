@@ -81,7 +81,8 @@ function describe(result) {
   const posted = result.structuredContent;
   if (result.isError || !posted || !posted.ticket) return textOf(result);
   const again = posted.replayed ? " (sent earlier; not sent twice)" : "";
-  return `Sent to ${posted.ticket} as message ${posted.message_id}${again}.`;
+  const done = posted.kind === "internal_note" ? "Added as an internal note to" : "Sent to";
+  return `${done} ${posted.ticket} as message ${posted.message_id}${again}.`;
 }
 
 async function answer(held, send) {

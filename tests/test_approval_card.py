@@ -82,7 +82,8 @@ async def answer(client: Client, card: dict[str, Any], send: bool = True, **chan
 
 
 async def open_ticket(client: Client) -> str:
-    created = await ok(client, "create_ticket", {"subject": "Refund", "body": "Charged twice."})
+    ticket = {"subject": "Refund", "body": "Charged twice.", "requester_email": "ann@example.com"}
+    created = await ok(client, "create_ticket", ticket)
     return str(created["ticket"])
 
 
@@ -126,7 +127,8 @@ async def test_a_reply_is_sent_only_when_the_card_says_send(make_settings: MakeS
         shown = card["html"]
         assert "Refund issued &lt;b&gt;today&lt;/b&gt;.\nSorry &amp; thanks!" in shown
         assert "<b>today</b>" not in shown
-        assert ref in shown and "solved" in shown and card["digest"][:12] in shown
+        assert ref in shown and "<dd>Refund</dd>" in shown and "&lt;ann@example.com&gt;" in shown
+        assert "solved" in shown and card["digest"][:12] in shown
         assert "data-answer=send>Send</button>" in shown and "data-answer=cancel>Cancel</button>" in shown
 
         posted = await answer(client, card)
@@ -205,3 +207,12 @@ async def test_forms_come_first_and_notes_need_no_card(make_settings: MakeSettin
         await ok(client, "reply_ticket", {"ticket": ref, "body": "A note.", "internal": True})
         assert len(human.questions) == 1
         assert await agent_replies(client, ref) == ["Asked by form."]
+
+
+async def test_no_card_is_held_for_a_ticket_that_does_not_exist(
+    make_settings: MakeSettings, mode: str
+) -> None:
+    async with apps_host(make_settings(HELPDESK_CONFIRM_REPLIES="1"), mode) as client:
+        refused = await client.call_tool("reply_ticket", {"ticket": "local:999", "body": "Hello"})
+        assert refused.is_error and "local:999" in text(refused)
+        assert "helpdesk-mcp/approval" not in (refused.meta or {})
