@@ -7,8 +7,9 @@ before-validator and never fails on a value of the wrong kind: a field it cannot
 the vendor had left it out. A wire model built from them therefore validates any JSON object, and
 says which fields are read and how, which is the documentation of the vendor's format that we keep.
 
-One meaning per name, in every vendor package: `Text` is a string, empty when absent; `Id` is a
-string or None; `Count` a whole number or None; `Flag` a boolean; `Objects` a list of objects.
+One meaning per name, in every vendor package: `Text` is a string, empty when absent;
+`OptionalText` a stripped string or None; `Id` a string or None; `Count` a whole number or None;
+`Flag` a boolean; `Objects` a list of objects.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ __all__ = [
     "Id",
     "Object",
     "Objects",
+    "OptionalText",
     "Text",
     "Texts",
     "WireModel",
     "as_list",
     "ident",
     "number",
+    "optional_text",
     "text",
 ]
 
@@ -53,6 +56,11 @@ def text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return ""
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def optional_text(value: Any) -> str | None:
+    """Text without surrounding whitespace, or None when that leaves nothing."""
+    return text(value).strip() or None
 
 
 def ident(value: Any) -> str | None:
@@ -93,6 +101,7 @@ def _texts(value: Any) -> list[str]:
 
 
 Text = Annotated[str, BeforeValidator(text)]
+OptionalText = Annotated[str | None, BeforeValidator(optional_text)]
 Id = Annotated[str | None, BeforeValidator(ident)]
 Count = Annotated[int | None, BeforeValidator(number)]
 Flag = Annotated[bool, BeforeValidator(_flag)]

@@ -32,7 +32,7 @@ from ..errors import (
 )
 from ..escaped_html import escaped_html
 from ..html_text import looks_like_html
-from ..loose import Count, Id, Object, Objects, Text, WireModel, text
+from ..loose import Count, Id, Object, Objects, OptionalText, Text, WireModel, optional_text
 from ..model import (
     Attachment,
     FileUpload,
@@ -93,22 +93,19 @@ def local_time(value: Any, zone: ZoneInfo) -> datetime | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
 
 
-def _text(value: Any) -> str | None:
-    return text(value).strip() or None
-
-
 def person_name(value: Any) -> str | None:
     """A name given as a plain string or as osTicket's `PersonsName` object."""
     if isinstance(value, Mapping):
-        name = _text(value.get("name"))
+        name = optional_text(value.get("name"))
         if name:
             return name
         parts = value.get("parts")
         if isinstance(parts, Mapping):
-            words = [_text(parts.get(key)) for key in ("salutation", "first", "middle", "last", "suffix")]
+            keys = ("salutation", "first", "middle", "last", "suffix")
+            words = [optional_text(parts.get(key)) for key in keys]
             return " ".join(word for word in words if word) or None
         return None
-    return _text(value)
+    return optional_text(value)
 
 
 def _email(value: Any) -> str | None:
@@ -116,7 +113,7 @@ def _email(value: Any) -> str | None:
     since 1.11 (include/class.user.php); older answers and plain strings may carry the display form."""
     if isinstance(value, Mapping):
         value = value.get("email") or value.get("address")
-    found = _text(value)
+    found = optional_text(value)
     return (parseaddr(found)[1] or found) if found else None
 
 
@@ -136,8 +133,6 @@ def _moment(value: Any) -> str | float | None:
     return value if isinstance(value, str | int | float) and not isinstance(value, bool) else None
 
 
-OptionalText = Annotated[str | None, BeforeValidator(_text)]
-"""Text, stripped; None when empty."""
 PersonName = Annotated[str | None, BeforeValidator(person_name)]
 """A plain string or a `PersonsName` object (`name`, or `parts` first, last...)."""
 Moment = Annotated[str | float | None, BeforeValidator(_moment)]
