@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from helpdesk_mcp.adapters.cursor import BAD_CURSOR
 from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
 from tests.capabilities import CUSTOMER, creatable, create_only, scoped
@@ -128,10 +129,9 @@ async def test_ticket_lifecycle_is_reflected_when_read_again(client: Client) -> 
         )
         assert solved["status"] == "solved"
 
+    # Without a message, the file travels with its name as the text, whatever the backend.
     attached = await call(
-        client,
-        "attach_file",
-        {"ticket": ref, "filename": "gateway.log", "content_base64": b64(LOG), "message": "Log attached."},
+        client, "attach_file", {"ticket": ref, "filename": "gateway.log", "content_base64": b64(LOG)}
     )
     assert [a["filename"] for a in attached["attachments"]] == ["gateway.log"]
 
@@ -145,6 +145,10 @@ async def test_ticket_lifecycle_is_reflected_when_read_again(client: Client) -> 
         assert again["status"] == "solved"
     files = [a["filename"] for m in again["messages"] for a in m.get("attachments", [])]
     assert files == ["report.pdf", "gateway.log"]
+    [carrier] = [
+        m for m in again["messages"] if m.get("attachments", [{}])[0].get("filename") == "gateway.log"
+    ]
+    assert carrier["body"] == "gateway.log"
 
 
 @pytest.mark.parametrize(
@@ -239,6 +243,23 @@ async def test_query_words_match_word_starts_case_and_accents_aside(client: Clie
     ):
         page = await call(client, "search_tickets", scoped(caps, {"query": words}))
         assert [t["ref"] for t in page["tickets"]] == ([created["ticket"]] if found else []), words
+
+
+async def test_a_cursor_no_search_returned_is_refused_in_one_sentence(client: Client) -> None:
+    caps = await capabilities(client)
+    if not caps["search"]:
+        pytest.skip("this backend cannot list tickets")
+    for number in range(2):
+        subject = f"Cursor probe {number}"
+        await call(client, "create_ticket", creatable(caps, {"subject": subject, "body": "x", **CUSTOMER}))
+    first = await call(client, "search_tickets", scoped(caps, {"query": "Cursor probe", "limit": 1}))
+    merged = json.loads(base64.urlsafe_b64decode(first["next_cursor"] + "=="))
+    # The backend's own position inside the server's cursor, replaced by one it never wrote.
+    merged["p"] = {name: b64(b'["yesterday", -1]').rstrip("=") for name in merged["p"]}
+    forged = base64.urlsafe_b64encode(json.dumps(merged).encode()).decode().rstrip("=")
+    for cursor in ("garbage!!", forged):
+        arguments = scoped(caps, {"query": "Cursor probe", "limit": 1, "cursor": cursor})
+        assert await error_of(client, "search_tickets", arguments) == BAD_CURSOR
 
 
 async def test_results_leave_empty_fields_out(client: Client) -> None:
