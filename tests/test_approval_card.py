@@ -8,6 +8,7 @@ import base64
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from mcp_types import CallToolResult, TextResourceContents
 
 from helpdesk_mcp.server.app import build_server
 from helpdesk_mcp.server.config import Settings
-from tests.conftest import Human, MakeSettings, connect
+from tests.conftest import MODES, Human, MakeSettings, connect, serve_http
 
 pytestmark = pytest.mark.anyio
 
@@ -81,8 +82,8 @@ async def answer(client: Client, card: dict[str, Any], send: bool = True, **chan
     return await client.call_tool("answer_approval", arguments)
 
 
-async def open_ticket(client: Client) -> str:
-    ticket = {"subject": "Refund", "body": "Charged twice.", "requester_email": "ann@example.com"}
+async def open_ticket(client: Client, subject: str = "Refund") -> str:
+    ticket = {"subject": subject, "body": "Charged twice.", "requester_email": "ann@example.com"}
     created = await ok(client, "create_ticket", ticket)
     return str(created["ticket"])
 
@@ -216,3 +217,23 @@ async def test_no_card_is_held_for_a_ticket_that_does_not_exist(
         refused = await client.call_tool("reply_ticket", {"ticket": "local:999", "body": "Hello"})
         assert refused.is_error and "local:999" in text(refused)
         assert "helpdesk-mcp/approval" not in (refused.meta or {})
+
+
+@pytest.mark.parametrize("stateless", [False, True])
+async def test_the_card_over_http(tmp_path: Path, stateless: bool) -> None:
+    """The card needs no request from server to host, so a 2026-07-28 host gets it from a stateless
+    server too; a 2025-11-25 host's capabilities do not outlive its `initialize` there, so it is not
+    known to show apps and, under HELPDESK_CONFIRM_REPLIES=1, is refused."""
+    flags = ("--stateless", "--json-response") if stateless else ()
+    with serve_http(tmp_path, *flags, HELPDESK_CONFIRM_REPLIES="1") as server:
+        for mode in MODES:
+            async with Client(server.url, mode=mode, extensions=[ShowsApps()]) as client:  # type: ignore[arg-type]
+                ref = await open_ticket(client, subject=f"Over {mode}")
+                arguments = {"ticket": ref, "body": f"Over {mode}."}
+                if stateless and mode == "legacy":
+                    refused = await client.call_tool("reply_ticket", arguments)
+                    assert refused.is_error and "neither a form nor an approval card" in text(refused)
+                    continue
+                _, card = await held(client, "reply_ticket", arguments)
+                assert not (await answer(client, card)).is_error
+                assert await agent_replies(client, ref) == [f"Over {mode}."]
