@@ -53,6 +53,7 @@ async def test_subject_and_bodies_read_back_as_sent(mode: str) -> None:
     first, answer = ticket["messages"]
     assert (first["kind"], answer["kind"], answer["id"]) == ("customer", "agent", reply["message_id"])
     assert words(first["body"]) == words(BODY)
+    assert first["body"].endswith("\n    wcięty wiersz"), "indentation survives"
     assert words(answer["body"]) == words(REPLY)
     assert "\n" in answer["body"], "line breaks survive"
 
