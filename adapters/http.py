@@ -5,16 +5,24 @@ requests and on their rate, retries of reads with backoff and jitter that honour
 rule that writes are never retried once they may have reached the vendor, and turning transport
 failures and HTTP statuses into the error taxonomy, and keeping the backend's credentials out of any
 vendor text that becomes an error. A vendor adapter supplies only what is its own: base URL, auth, and
-a `read_error` hook that recognizes the vendor's error bodies.
+a `read_error` hook that recognizes the vendor's error bodies and reports what they say
+(`VendorFailure`); which error that is, and whether a write it answered may have been applied, is
+decided here alone.
+
+A wait a vendor asks for (`Retry-After`) is honoured only when it fits the call's deadline (anyio's
+effective deadline, which the server sets per call): a longer one is reported at once as "rate
+limited, retry after N s" rather than slept through until the call times out. Sleeping and the wall
+clock are injectable, so tests of waits do not wait.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -43,8 +51,25 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 USER_AGENT = "helpdesk-mcp"
 
 
-ReadError = Callable[[httpx.Response], HelpdeskError | None]
-"""A vendor's hook: the error an answer carries (even one with status 200), or None if it is fine."""
+@dataclass(frozen=True)
+class VendorFailure:
+    """What a vendor's answer says went wrong, as its `read_error` hook reads it from the body."""
+
+    said: str
+    """The vendor's own words, on one line."""
+    status: int
+    """The HTTP status the words amount to: vendors answer failures with 200, or a missing ticket with
+    500, so this may differ from the answer's own."""
+    advice: str = ""
+    """What to do about it, where the vendor's case calls for more than the usual advice."""
+    error: type[HelpdeskError] | None = None
+    """The vendor's own error class for a case its adapter tells apart; worded by `status` all the same."""
+
+
+ReadError = Callable[[httpx.Response], VendorFailure | None]
+"""A vendor's hook: the failure an answer reports (even one with status 200), or None if it is fine."""
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,8 @@ class VendorClient:
         transport: httpx.AsyncBaseTransport | None = None,
         backoff: Backoff | None = None,
         budget: Budget | None = None,
+        sleep: Sleep = anyio.sleep,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.backend = backend
         self.vendor = vendor
@@ -85,6 +112,8 @@ class VendorClient:
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self._auth = auth
         self._transport = transport
+        self._sleep = sleep
+        self._wall_clock = wall_clock
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -118,13 +147,13 @@ class VendorClient:
                 await self._pause(attempt, None)
                 continue
             if response.status_code in RETRYABLE_STATUSES and not last:
-                wait = retry_after(response)
-                if wait is not None and wait > self._settings.retry_after_cap:
+                wait = retry_after(response, self._wall_clock)
+                if wait is not None and not self._can_wait(wait):
                     break
                 await self._pause(attempt, wait)
                 continue
-            return self._checked(response)
-        return self._checked(response)
+            return self._checked(response, write=False)
+        return self._checked(response, write=False)
 
     async def write(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A request that changes something: sent once, retried only if it provably never left.
@@ -147,18 +176,8 @@ class VendorClient:
                     f"The connection to {self._who()} broke after the request was sent "
                     f"({_describe(exc)}), so whether it was applied is unknown."
                 ) from None
-            if response.status_code >= 500 or response.status_code in {408, 429}:
-                vendor_error = self._vendor_error(response)
-                if vendor_error is not None and not isinstance(vendor_error, UnavailableError):
-                    raise vendor_error
-                if response.status_code == 429:
-                    raise self._status_error(response)
-                raise OutcomeUnknownError(
-                    f"{self._who()} answered HTTP {response.status_code} after receiving the request, "
-                    "so whether it was applied is unknown."
-                )
             response.extensions[_WRITE] = True
-            return self._checked(response)
+            return self._checked(response, write=True)
         raise AssertionError("unreachable: every attempt returns or raises")
 
     def json(self, response: httpx.Response) -> Any:
@@ -207,7 +226,7 @@ class VendorClient:
                     if response.is_redirect:
                         return response, b""
                     if not response.is_success:
-                        raise self._status_error(response)
+                        raise self._error(response, None, write=False)
                     declared = response.headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > max_bytes:
                         raise self._too_large(int(declared), max_bytes)
@@ -249,25 +268,28 @@ class VendorClient:
             return response
 
     async def _pause(self, attempt: int, retry_after: float | None) -> None:
-        await anyio.sleep(retry_after if retry_after is not None else self._backoff.delay(attempt))
+        await self._sleep(retry_after if retry_after is not None else self._backoff.delay(attempt))
 
-    def _checked(self, response: httpx.Response) -> httpx.Response:
-        vendor_error = self._vendor_error(response)
-        if vendor_error is not None:
-            raise vendor_error
-        if response.is_success:
+    def _can_wait(self, wait: float) -> bool:
+        """Whether a wait the vendor asked for is allowed, and ends before the call's deadline."""
+        left = anyio.current_effective_deadline() - anyio.current_time()
+        return wait <= self._settings.retry_after_cap and wait < left
+
+    def _checked(self, response: httpx.Response, *, write: bool) -> httpx.Response:
+        failure = self._vendor_failure(response)
+        if failure is None and response.is_success:
             return response
-        raise self._status_error(response)
+        raise self._error(response, failure, write=write)
 
-    def _vendor_error(self, response: httpx.Response) -> HelpdeskError | None:
-        """The error the vendor's answer carries, with none of this backend's credentials in its words.
+    def _vendor_failure(self, response: httpx.Response) -> VendorFailure | None:
+        """The failure the vendor's answer reports, read with none of this backend's credentials in it.
 
         Vendors echo a token or password back in their error texts. When the body quotes one, the hook
         reads a copy with each one blanked out, since hooks shorten what they quote and half a secret
-        would no longer be recognized; the message is then redacted as a whole.
+        would no longer be recognized; the error built from it is then redacted as a whole.
         """
-        vendor_error = self._read_error(response)
-        if vendor_error is None:
+        failure = self._read_error(response)
+        if failure is None:
             return None
         blanked = self._redact.data(response.content)
         if blanked != response.content:
@@ -277,23 +299,41 @@ class VendorClient:
             copy = httpx.Response(
                 response.status_code, headers=headers, content=blanked, request=response.request
             )
-            vendor_error = self._read_error(copy) or vendor_error
-        return self._redact.error(vendor_error)
+            failure = self._read_error(copy) or failure
+        return failure
 
-    def _status_error(self, response: httpx.Response) -> HelpdeskError:
-        status = response.status_code
-        said = f"{self._who()} answered HTTP {status}"
+    def _error(
+        self, response: httpx.Response, failure: VendorFailure | None, *, write: bool
+    ) -> HelpdeskError:
+        """The error an answer that failed means: by the status the vendor's words amount to (else the
+        answer's own), in those words; after a write, a failure on the vendor's side leaves it unknown."""
+        status = failure.status if failure is not None else response.status_code
+        who = self._who()
+        said = f" ({' '.join(failure.said.split()).rstrip('.')})" if failure else f" (HTTP {status})"
+        advice = f"; {failure.advice}" if failure is not None and failure.advice else ""
+        wait = retry_after(response, self._wall_clock)
+        error: HelpdeskError
         if status in {401, 403}:
-            return AuthError(f"{said}: check the credentials configured for backend {self.backend!r}.")
-        if status == 404:
-            return NotFoundError(f"{said}: not found.")
-        if status == 429:
-            wait = retry_after(response)
-            later = f"in {wait:g} s" if wait is not None else "later"
-            return RateLimitedError(f"{said}: too many requests; try again {later}.", retry_after=wait)
-        if 400 <= status < 500:
-            return InvalidInputError(f"{said}: the request was refused as invalid.")
-        return UnavailableError(f"{said}: it is failing on its side; try again later.")
+            default = f"; check the credentials configured for backend {self.backend!r}"
+            error = AuthError(f"{who} refused the credentials{said}{advice or default}.")
+        elif status == 404:
+            error = NotFoundError(f"{who} answered: not found{said}{advice}.")
+        elif status == 429:
+            later = f"retry after {math.ceil(wait)} s" if wait is not None else "retry later"
+            error = RateLimitedError(f"{who} answered: rate limited{said}; {later}.", retry_after=wait)
+        elif 400 <= status < 500 and status != 408:
+            error = InvalidInputError(f"{who} refused the request as invalid{said}{advice}.")
+        elif write:
+            error = OutcomeUnknownError(
+                f"{who} failed on its side{said} after receiving the request, so whether it was applied "
+                "is unknown."
+            )
+        else:
+            later = f"try again in {math.ceil(wait)} s" if wait is not None else "try again later"
+            error = UnavailableError(f"{who} failed on its side{said}{advice}; {later}.")
+        if failure is not None and failure.error is not None and not isinstance(error, failure.error):
+            error = failure.error(error.message)
+        return self._redact.error(error)
 
     def _unreachable(self, exc: httpx.TransportError) -> UnavailableError:
         return UnavailableError(f"{self._who()} could not be reached ({_describe(exc)}); try again later.")
@@ -302,7 +342,7 @@ class VendorClient:
         return f"{self.vendor} (backend {self.backend!r})"
 
 
-def retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: httpx.Response, wall_clock: Callable[[], float] = time.time) -> float | None:
     """The wait a `Retry-After` header asks for, in seconds (given as seconds or as an HTTP date)."""
     value = response.headers.get("retry-after")
     if value is None:
@@ -312,7 +352,7 @@ def retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         pass
     try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        return max(0.0, parsedate_to_datetime(value).timestamp() - wall_clock())
     except (TypeError, ValueError):
         return None
 

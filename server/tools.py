@@ -421,7 +421,9 @@ async def attach_file(
     adapter, ticket_id = _attach_target(state.backends, ticket, internal=internal)
     ref = make_ref(adapter.name, ticket_id)
     upload = outbound.upload
-    reply = NewReply(body=outbound.message, internal=internal, attachments=(upload,))
+    # A file sent alone is captioned with its name, here for every backend: most helpdesks refuse a
+    # message without text, and a name reads the same in any customer's language.
+    reply = NewReply(body=outbound.message or upload.filename, internal=internal, attachments=(upload,))
 
     async def attach() -> views.PostedMessage:
         posted = await state.backends.call(

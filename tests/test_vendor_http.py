@@ -18,7 +18,7 @@ from helpdesk_mcp.adapters.errors import (
     RateLimitedError,
     UnavailableError,
 )
-from helpdesk_mcp.adapters.http import Backoff, VendorClient
+from helpdesk_mcp.adapters.http import Backoff, Sleep, VendorClient, VendorFailure
 from helpdesk_mcp.adapters.settings import HttpSettings
 from tests.fakes.harness import FakeVendor, Fault, Request, Response, json_response
 
@@ -48,11 +48,11 @@ class Counter(FakeVendor):
         return json_response({"message": "from the vendor"}, status=int(match[1]))
 
 
-def vendor_error(response: httpx.Response) -> HelpdeskError | None:
+def vendor_error(response: httpx.Response) -> VendorFailure | None:
     if response.headers.get("content-type", "").startswith("application/json"):
         body = response.json()
         if isinstance(body, dict) and "error" in body:
-            return InvalidInputError(f"Counter refused it: {body['error']}.")
+            return VendorFailure(str(body["error"]), 400)
     return None
 
 
@@ -63,7 +63,7 @@ def fake() -> Iterator[Counter]:
         yield running
 
 
-def make_client(url: str, **settings: float) -> VendorClient:
+def make_client(url: str, sleep: Sleep = anyio.sleep, **settings: float) -> VendorClient:
     return VendorClient(
         backend="counter",
         vendor="Counter",
@@ -72,6 +72,7 @@ def make_client(url: str, **settings: float) -> VendorClient:
         read_error=vendor_error,
         auth=httpx.BasicAuth("api", PASSWORD),
         backoff=Backoff(base=0.01, cap=0.02),
+        sleep=sleep,
     )
 
 
@@ -96,7 +97,9 @@ async def test_a_read_gives_up_after_its_retries_with_a_clear_error(
     fake: Counter, client: VendorClient
 ) -> None:
     fake.inject(Fault("status", 503, times=10))
-    with pytest.raises(UnavailableError, match=r"Counter \(backend 'counter'\) answered HTTP 503"):
+    with pytest.raises(
+        UnavailableError, match=r"Counter \(backend 'counter'\) failed on its side \(HTTP 503\)"
+    ):
         await client.read("GET", "items")
     assert len(fake.received("GET", "/api/items")) == 4, "one try and three retries"
 
@@ -108,10 +111,38 @@ async def test_retry_after_is_honoured_and_a_too_long_one_fails_at_once(
     assert client.json(await client.read("GET", "items")) == {"items": [1, 2]}
 
     fake.inject(Fault("status", 429, headers={"Retry-After": "3600"}))
-    with pytest.raises(RateLimitedError, match="try again in 3600 s") as raised:
+    with pytest.raises(RateLimitedError, match=r"rate limited .*; retry after 3600 s") as raised:
         await client.read("GET", "items")
     assert raised.value.retry_after == 3600
     assert len(fake.received("GET", "/api/items")) == 3
+
+
+async def test_a_wait_asked_for_is_slept_through_the_injected_sleep(fake: Counter) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    client = make_client(fake.url, sleep=sleep)
+    try:
+        fake.inject(Fault("status", 429, headers={"Retry-After": "7"}))
+        assert client.json(await client.read("GET", "items")) == {"items": [1, 2]}
+    finally:
+        await client.aclose()
+    assert slept == [7.0], "the wait the vendor asked for, and not a real one"
+
+
+async def test_a_wait_past_the_calls_deadline_is_reported_at_once_not_as_a_timeout(
+    fake: Counter, client: VendorClient
+) -> None:
+    fake.inject(Fault("status", 429, headers={"Retry-After": "20"}))
+    with (
+        anyio.fail_after(5),
+        pytest.raises(RateLimitedError, match=r"rate limited.*; retry after 20 s") as raised,
+    ):
+        await client.read("GET", "items")
+    assert raised.value.retry_after == 20
+    assert len(fake.received("GET", "/api/items")) == 1, "no retry that the deadline would cut short"
 
 
 @pytest.mark.parametrize(
@@ -154,8 +185,8 @@ async def test_a_hanging_write_ends_at_the_read_timeout_as_unknown(
         (401, AuthError, "check the credentials"),
         (403, AuthError, "check the credentials"),
         (404, NotFoundError, "not found"),
-        (422, InvalidInputError, "refused as invalid"),
-        (500, UnavailableError, "failing on its side"),
+        (422, InvalidInputError, "refused the request as invalid"),
+        (500, UnavailableError, "failed on its side"),
     ],
 )
 async def test_statuses_become_the_matching_error(

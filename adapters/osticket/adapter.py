@@ -50,6 +50,7 @@ from ..model import (
     make_ref,
 )
 from . import listing, wire
+from .errors import ExtensionMissingError, NoSuchPersonError, read_error, succeeded
 from .names import UploadedNames
 from .settings import OsticketSettings
 from .statuses import StatusMap
@@ -128,7 +129,7 @@ class OsticketAdapter(Adapter):
             vendor="osTicket",
             base_url=settings.url,
             settings=settings,
-            read_error=wire.make_read_error(name),
+            read_error=read_error,
             headers={"X-API-Key": settings.api_key.get_secret_value()},
             transport=transport,
         )
@@ -160,7 +161,7 @@ class OsticketAdapter(Adapter):
         """ticketInfo without a ticket number: 422 from the extension, `URL not supported` without it."""
         try:
             await self._client.read("GET", TICKET_INFO)
-        except wire.ExtensionMissingError:
+        except ExtensionMissingError:
             return False
         except InvalidInputError:  # `missing ticketNumber parameter`, after the key was accepted
             return True
@@ -291,7 +292,7 @@ class OsticketAdapter(Adapter):
     async def _list(self, path: str, parameter: str, value: str) -> list[dict[str, Any]]:
         try:
             response = await self._client.read("GET", path, params={parameter: value})
-        except wire.NoSuchPersonError:
+        except NoSuchPersonError:
             if path == CLIENT_TICKETS:
                 return []  # osTicket knows no customer with this address, so nobody by it has tickets
             raise InvalidInputError(
@@ -390,19 +391,19 @@ class OsticketAdapter(Adapter):
             )
         if self._staff_user is None:
             raise UnsupportedError(self._no_staff_user())
-        if not reply.body.strip() and not reply.attachments:
-            raise InvalidInputError("The reply is empty; write a body or attach a file.")
+        text = reply.body.strip()
+        if not text:
+            raise InvalidInputError("The reply is empty; write a body.")
         status_id = self._statuses.status_id(reply.status) if reply.status else None
         before = self._parse(await self._ticket_info(ticket_id))
-        text = wire.reply_text(reply.body, reply.attachments)
         response_body = wire.as_html(text) if self._rich_text else wire.as_escaped_text(text)
         payload = wire.reply_payload(ticket_id, self._staff_user, response_body, status_id, reply.attachments)
         try:
             response = await self._client.write("POST", REPLY, json=payload)
-            posted = wire.succeeded(self._client.json(response))
+            posted = succeeded(self._client.json(response))
         except OutcomeUnknownError:
             posted = False
-        except wire.NoSuchPersonError:
+        except NoSuchPersonError:
             raise InvalidInputError(
                 f"osTicket (backend {self.name!r}) has no staff user {self._staff_user!r}, so the reply was "
                 "not sent; set OSTICKET_STAFF_USER to the osTicket user name replies are sent as."

@@ -52,7 +52,7 @@ from ..model import (
 )
 from . import search
 from .settings import PlusofonSettings
-from .vendor_errors import error_reader
+from .vendor_errors import read_error
 from .wire import ShapeError, Statuses, comparable, listed_tickets, read_ticket
 
 TICKETS = "api/v1/ticket"
@@ -111,7 +111,7 @@ class PlusofonAdapter(Adapter):
             vendor="Plusofon",
             base_url=settings.url,
             settings=settings,
-            read_error=error_reader(name),
+            read_error=read_error,
             headers={
                 "Content-Type": "application/json",
                 "Accept": "application/json",
@@ -185,9 +185,9 @@ class PlusofonAdapter(Adapter):
                 "such call; send the reply without status and ask support in it to close the ticket."
             )
         number = self._number(ticket_id)
-        text = reply.body.strip() or ", ".join(upload.filename for upload in reply.attachments)
+        text = reply.body.strip()
         if not text:
-            raise InvalidInputError("The reply is empty; write a message or attach a file.")
+            raise InvalidInputError("The reply is empty; write a message.")
         before = {m.id for m in (await self.get_ticket(number)).messages}
         ref = make_ref(self.name, number)
         try:

@@ -1,4 +1,4 @@
-"""Plusofon's error answers, put into the error taxonomy.
+"""Plusofon's error answers, read for what they say; the HTTP layer puts them into the error taxonomy.
 
 Plusofon answers errors as `{"message": ..., "code": ...}`, where `code` is what counts: a ticket that
 does not exist comes back as code 500 whose message wraps the upstream "HTTP/1.1 404 Not Found" answer
@@ -14,16 +14,7 @@ from typing import Any
 
 import httpx
 
-from ..errors import (
-    AuthError,
-    HelpdeskError,
-    InvalidInputError,
-    NotFoundError,
-    OutcomeUnknownError,
-    RateLimitedError,
-    UnavailableError,
-)
-from ..http import ReadError, retry_after
+from ..http import VendorFailure
 
 _NOT_FOUND = re.compile(r"not\s*found|не\s+найден", re.IGNORECASE)
 _NO_ACCESS = re.compile(
@@ -35,40 +26,21 @@ _PAYLOAD_KEYS = ("id", "posts", "ticket", "tickets")
 _MAX_SAID = 200
 
 
-def error_reader(backend: str) -> ReadError:
-    """The `read_error` hook of backend `backend`."""
-    who = f"Plusofon (backend {backend!r})"
-
-    def read_error(response: httpx.Response) -> HelpdeskError | None:
-        failure = _failure(response)
-        if failure is None:
-            return None
-        code, said = failure
-        if _NOT_FOUND.search(said):
-            return NotFoundError(
-                f"{who} found no such ticket or message ({said}); search_tickets lists the account's tickets."
-            )
-        if code in {401, 403} or _NO_ACCESS.search(said):
-            return AuthError(
-                f"{who} refused access ({said}): check its token, which must be the personal-cabinet API "
-                "token, and its Client code."
-            )
-        if code == 429:
-            return RateLimitedError(
-                f"{who} asked to slow down ({said}); try again in a minute.",
-                retry_after=retry_after(response),
-            )
-        if 400 <= code < 500:
-            return InvalidInputError(f"{who} refused the request: {said}.")
-        if response.request.method != "GET":
-            # Every call but a GET changes something; a failure reported after it arrived leaves that open.
-            return OutcomeUnknownError(
-                f"{who} reported a failure on its side ({said}) after receiving the change, "
-                "so whether it was applied is unknown."
-            )
-        return UnavailableError(f"{who} failed on its side ({said}); try again later.")
-
-    return read_error
+def read_error(response: httpx.Response) -> VendorFailure | None:
+    """The `read_error` hook: what a Plusofon error payload says, and the status its words amount to."""
+    failure = _failure(response)
+    if failure is None:
+        return None
+    code, said = failure
+    if _NOT_FOUND.search(said):
+        return VendorFailure(said, 404, advice="search_tickets lists the account's tickets")
+    if code in {401, 403} or _NO_ACCESS.search(said):
+        return VendorFailure(
+            said,
+            403,
+            advice="check its token, which must be the personal-cabinet API token, and its Client code",
+        )
+    return VendorFailure(said, code)
 
 
 def vendor_said(message: str) -> str:

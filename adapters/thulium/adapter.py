@@ -69,8 +69,8 @@ from .wire import (
     MissingRecordError,
     Reader,
     attachment_ids,
-    error_reader,
     ident,
+    read_error,
     status_fields,
     text,
     vendor_minute,
@@ -114,7 +114,7 @@ class ThuliumAdapter(Adapter):
             vendor="Thulium",
             base_url=settings.url,
             settings=settings,
-            read_error=error_reader(name),
+            read_error=read_error,
             headers={"Accept": "application/json"},
             auth=httpx.BasicAuth(settings.user, settings.password.get_secret_value()),
             transport=transport,
@@ -239,10 +239,9 @@ class ThuliumAdapter(Adapter):
                 f"Backend {self.name!r} (thulium) cannot reply until its `agent_login` setting "
                 "(THULIUM_AGENT_LOGIN) names the agent login replies are sent as."
             )
-        plain = reply.body.strip() or ", ".join(upload.filename for upload in reply.attachments)
-        if not plain:
-            raise InvalidInputError("The reply is empty; write a body or attach a file.")
-        body = escaped_html(plain)
+        if not reply.body.strip():
+            raise InvalidInputError("The reply is empty; write a body.")
+        body = escaped_html(reply.body.strip())
         before = await self._fetch(number)
         # Settled before anything is sent, so that an impossible status never follows a sent reply.
         target = await self._target_status(reply.status) if reply.status else None

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import Field, field_validator
 
-from ..errors import AuthError, HelpdeskError, InvalidInputError, NotFoundError, UnavailableError
-from ..http import ReadError
+from ..errors import NotFoundError, UnavailableError
+from ..http import VendorFailure
 from ..loose import Id, Objects, Text, Texts, WireModel, ident, text
 from ..model import Message, MessageKind, Person, Ticket, TicketSummary, make_ref
 from ..text import to_plain_text
@@ -41,10 +41,10 @@ __all__ = [
     "ThuliumMessage",
     "ThuliumTicket",
     "attachment_ids",
-    "error_reader",
     "ident",
     "local_minute",
     "next_minute",
+    "read_error",
     "status_fields",
     "text",
     "to_utc",
@@ -225,39 +225,31 @@ def attachment_ids(raw_message: dict[str, Any]) -> list[str]:
     return _ids(ThuliumMessage.model_validate(raw_message).attachments)
 
 
-def error_reader(backend: str) -> ReadError:
-    """The hook that turns Thulium's error bodies (`{"request_id", "errors": [{"message", "code"}]}`)
-    into the taxonomy, with Thulium's own words and the request id its support asks for."""
-    who = f"Thulium (backend {backend!r})"
-
-    def read_error(response: httpx.Response) -> HelpdeskError | None:
-        status = response.status_code
-        said = _vendor_errors(response)
-        if said is None:
-            if status == 404:
-                return NotFoundError(
-                    f"{who} answered HTTP 404 with a page that is not from its API; "
-                    "check that the backend's URL is the API base, ending in /api."
-                )
-            return None
-        if status == 401:
-            return AuthError(
-                f"{who} refused the credentials: {said}; check the API user's login and password."
-            )
-        if status == 403:
-            return AuthError(
-                f"{who} refused this request: {said}; the API user's permissions may not include "
-                "this method (an administrator grants them, * for all)."
-            )
+def read_error(response: httpx.Response) -> VendorFailure | None:
+    """The `read_error` hook: what Thulium's error bodies (`{"request_id", "errors": [{"message",
+    "code"}]}`) say, with the request id its support asks for."""
+    status = response.status_code
+    said = _vendor_errors(response)
+    if said is None:
         if status == 404:
-            return MissingRecordError(f"{who} answered: {said}.")
-        if status == 429:
-            return None  # the HTTP layer's answer carries the Retry-After wait
-        if status >= 500:
-            return UnavailableError(f"{who} failed on its side: {said}; try again later.")
-        return InvalidInputError(f"{who} refused the request: {said}.")
-
-    return read_error
+            return VendorFailure(
+                "a page that is not from its API",
+                404,
+                advice="check that the backend's URL is the API base, ending in /api",
+            )
+        return None
+    if status == 401:
+        return VendorFailure(said, 401, advice="check the API user's login and password")
+    if status == 403:
+        return VendorFailure(
+            said,
+            403,
+            advice="the API user's permissions may not include this method (an administrator grants "
+            "them, * for all)",
+        )
+    if status == 404:
+        return VendorFailure(said, 404, error=MissingRecordError)
+    return VendorFailure(said, max(status, 400))
 
 
 def _vendor_errors(response: httpx.Response) -> str | None:
@@ -278,4 +270,4 @@ def _vendor_errors(response: httpx.Response) -> str | None:
     ]
     said = "; ".join(messages) or "an error without a message"
     request_id = text(payload.get("request_id")).strip() or response.headers.get("x-request-id", "")
-    return f"{said} (request id {request_id})" if request_id else said
+    return f"{said}, request id {request_id}" if request_id else said

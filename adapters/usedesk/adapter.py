@@ -118,7 +118,7 @@ class UsedeskAdapter(Adapter):
             vendor="UseDesk",
             base_url=settings.url,
             settings=settings,
-            read_error=vendor_error_reader(name, self._token),
+            read_error=vendor_error_reader(self._token),
             transport=transport,
         )
 
@@ -221,11 +221,9 @@ class UsedeskAdapter(Adapter):
             )
         status_id = self._statuses.write(reply.status) if reply.status else None
         what = "note" if reply.internal else "reply"
-        # UseDesk requires a message; a file sent alone is captioned with its name.
-        body = reply.body or ", ".join(upload.filename for upload in reply.attachments)
-        if not body.strip():
-            raise InvalidInputError("A UseDesk comment needs text or a file; give the message a body.")
-        message = escaped_html(body)
+        if not reply.body.strip():
+            raise InvalidInputError("A UseDesk comment needs text; give the message a body.")
+        message = escaped_html(reply.body)
         fields: dict[str, Any] = {
             "ticket_id": number,
             "message": message,

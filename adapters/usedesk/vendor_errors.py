@@ -4,38 +4,30 @@ UseDesk often answers a failure with HTTP 200 and a JSON body `{"error": "<text>
 some answers say `{"status": "<not success>", ...}` instead. Both are failures whatever the HTTP
 status. Its web framework answers refusals such as rate limits with an HTTP error status and
 `{"message": "<text>"}`. What kind of failure it is comes from the code where it is an HTTP-like
-one, else from the words of the message, else from the HTTP status.
+one, else from the words of the message, else from the HTTP status; the HTTP layer makes the error.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from ..errors import (
-    AuthError,
-    HelpdeskError,
-    InvalidInputError,
-    NotFoundError,
-    RateLimitedError,
-    UnavailableError,
-)
-from ..http import retry_after
+from ..http import ReadError, VendorFailure
 
 _AUTH_WORDS = ("token", "unauthori", "forbidden", "access denied", "доступ", "токен")
 _MISSING_WORDS = ("not found", "не найден", "does not exist", "doesn't exist", "не существует")
 _LIMIT_WORDS = ("too many", "rate limit", "слишком много")
 _MAX_VENDOR_TEXT = 300
+_CREDENTIAL_ADVICE = "check the token configured for the backend (USEDESK_API_TOKEN or `api_token`)"
 
 
-def vendor_error_reader(backend: str, secret: str) -> Callable[[httpx.Response], HelpdeskError | None]:
+def vendor_error_reader(secret: str) -> ReadError:
     """The `read_error` hook of one backend; `secret` (its token) is blanked out of anything quoted."""
 
-    def read_error(response: httpx.Response) -> HelpdeskError | None:
+    def read_error(response: httpx.Response) -> VendorFailure | None:
         # Every UseDesk API method is a POST; a GET fetches an attached file, whose bytes are never an error.
         if response.request.method != "POST":
             return None
@@ -50,28 +42,13 @@ def vendor_error_reader(backend: str, secret: str) -> Callable[[httpx.Response],
             said = _vendor_text(body["message"], secret)
         else:
             return None
-        return classify(backend, said, body.get("code"), response)
+        # An error body is a failure whatever status it came with; what kind comes from its code where
+        # that is HTTP-like, else from its words, else from the status.
+        kind = _http_like(body.get("code")) or _by_words(said) or response.status_code
+        advice = _CREDENTIAL_ADVICE if kind in (401, 403) else ""
+        return VendorFailure(said, max(kind, 400), advice=advice)
 
     return read_error
-
-
-def classify(backend: str, said: str, code: Any, response: httpx.Response) -> HelpdeskError:
-    who = f"UseDesk (backend {backend!r})"
-    kind = _http_like(code) or _by_words(said) or response.status_code
-    if kind in (401, 403):
-        return AuthError(
-            f"{who} refused the API token ({said}); check the token configured for the backend "
-            "(USEDESK_API_TOKEN or `api_token`)."
-        )
-    if kind == 404:
-        return NotFoundError(f"{who} says: {said}.")
-    if kind == 429:
-        wait = retry_after(response)
-        later = f"in {wait:g} s" if wait is not None else "in a minute"
-        return RateLimitedError(f"{who} asked to slow down ({said}); try again {later}.", retry_after=wait)
-    if kind >= 500:
-        return UnavailableError(f"{who} failed on its side ({said}); try again later.")
-    return InvalidInputError(f"{who} refused the request: {said}.")
 
 
 def _by_words(said: str) -> int | None:

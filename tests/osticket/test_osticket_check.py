@@ -31,7 +31,8 @@ def test_a_wrong_key_on_the_extension_is_refused_and_fails(tmp_path: Path) -> No
     assert "warning" not in good.stdout
     assert refused.returncode == 1, refused.stdout
     assert refused.stdout.startswith("FAIL osticket (osticket): credentials refused: ")
-    assert "refused the API key" in refused.stdout and "WRONG0123456789ABCDEF" not in refused.stdout
+    assert "refused the credentials" in refused.stdout and "check the key" in refused.stdout
+    assert "WRONG0123456789ABCDEF" not in refused.stdout
 
 
 def test_a_ticket_opened_in_the_future_warns_of_the_time_zone(tmp_path: Path) -> None:

@@ -113,9 +113,9 @@ async def test_files_ride_on_a_reply_with_a_text_osticket_requires(
 ) -> None:
     ticket = open_ticket(fake)
     log = FileUpload(filename="gateway.log", mime_type="text/plain", content=b"ERROR timeout\n")
-    message = await adapter.reply(ticket.number, NewReply(body="", attachments=(log,)))
+    message = await adapter.reply(ticket.number, NewReply(body="gateway.log", attachments=(log,)))
     sent = fake.received("POST", r"/reply\.json$")[-1].json()
-    assert sent["response"] == "Attached: gateway.log"
+    assert sent["response"] == "gateway.log"
     assert sent["attachments"] == [
         {"gateway.log": "data:text/plain;base64," + base64.b64encode(log.content).decode()}
     ]

@@ -93,7 +93,9 @@ async def test_a_file_rides_on_a_fresh_answer_named_after_it_or_on_the_given_mes
     fake: PlusofonFake, adapter: PlusofonAdapter
 ) -> None:
     ticket_id = str(closed_ticket(fake))
-    bare = await adapter.reply(ticket_id, NewReply(body="", attachments=(upload("акт сверки.pdf", SCAN),)))
+    bare = await adapter.reply(
+        ticket_id, NewReply(body="акт сверки.pdf", attachments=(upload("акт сверки.pdf", SCAN),))
+    )
     worded = await adapter.reply(
         ticket_id, NewReply(body="Лог во вложении.", attachments=(upload("sip.log", TRACE),))
     )
@@ -228,7 +230,7 @@ async def test_an_attachment_is_confirmed_by_the_ticket_whatever_the_undocumente
         try:
             ticket_id = closed_ticket(fake)
             posted = await adapter.reply(
-                str(ticket_id), NewReply(body="", attachments=(upload("a.bin", SCAN),))
+                str(ticket_id), NewReply(body="a.bin", attachments=(upload("a.bin", SCAN),))
             )
         finally:
             await adapter.aclose()

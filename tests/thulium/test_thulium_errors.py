@@ -52,7 +52,7 @@ async def test_a_method_missing_from_the_api_users_permissions() -> None:
 @pytest.mark.parametrize(
     ("fault", "error", "words"),
     [
-        (thulium_error("Too many requests.", 429), RateLimitedError, "too many requests"),
+        (thulium_error("Too many requests.", 429), RateLimitedError, "Too many requests"),
         (thulium_error("Database unavailable.", 500), UnavailableError, "Database unavailable"),
         (thulium_error("Wrong date format of date_to.", 400), InvalidInputError, "Wrong date format"),
         (Fault("garbage"), UnavailableError, "not the JSON"),

@@ -264,7 +264,9 @@ async def test_where_the_statuses_resource_answers_it_names_the_ids() -> None:
 async def test_attaching_a_file_alone_sends_its_name_as_the_text(
     fake: FakeThulium, adapter: ThuliumAdapter
 ) -> None:
-    message = await adapter.reply(str(fake.showcase_id), NewReply(body="", attachments=(REPORT,)))
+    message = await adapter.reply(
+        str(fake.showcase_id), NewReply(body=REPORT.filename, attachments=(REPORT,))
+    )
 
     [reply] = fake.received("POST", r"/agent_response$")
     assert reply.json()["body"] == "<p>raport końcowy.pdf</p>"

