@@ -68,7 +68,8 @@ def host_can_ask(ctx: AppContext) -> bool:
 
 
 def ask_before_sending(ctx: AppContext, question: str) -> Elicit[SendConfirmation] | SendConfirmation:
-    """The question for the human, or a plain yes where this server and host do not ask."""
+    """The question for the human; `ByCard` where the host shows the approval card but no forms; or a
+    plain yes where this server and host do not ask."""
     mode = state_of(ctx).settings.confirm_replies
     if mode == "never":
         return SendConfirmation()
