@@ -38,7 +38,8 @@ class Adapter(ABC):
 
     @abstractmethod
     async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
-        """Tickets matching `query`, newest update first, at most `limit`, resuming after `cursor`."""
+        """Tickets matching `query`, newest update first, at most `limit` (at least 1: the tool's schema
+        says so), resuming after `cursor`."""
 
     @abstractmethod
     async def get_ticket(self, ticket_id: str) -> Ticket:

@@ -272,8 +272,6 @@ class OsticketAdapter(Adapter):
 
     async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
         await self._need_extension("search tickets")
-        if limit < 1:
-            raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
         start = resume_at(cursor)
         if query.assignee:
             raw = await self._list(STAFF_TICKETS, "staffUserName", query.assignee.strip())

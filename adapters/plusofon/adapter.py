@@ -124,8 +124,6 @@ class PlusofonAdapter(Adapter):
     # -- reading -----------------------------------------------------------------------------------
 
     async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
-        if limit < 1:
-            raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
         start = resume_at(cursor)
         tickets: dict[str, TicketSummary] = {}
         for active in self._statuses.states(query.statuses):

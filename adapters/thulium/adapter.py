@@ -142,8 +142,6 @@ class ThuliumAdapter(Adapter):
     # -- reading ----------------------------------------------------------------------------------
 
     async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
-        if limit < 1:
-            raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
         after = POSITIONS.decode(cursor) if cursor else None
         status_ids = await self._status_ids(query.statuses) if query.statuses else None
         if status_ids == []:

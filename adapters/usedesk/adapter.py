@@ -125,8 +125,6 @@ class UsedeskAdapter(Adapter):
     # -- reading -----------------------------------------------------------------------------------
 
     async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
-        if limit < 1:
-            raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
         found = search.plan(query, self._statuses, self.name)
         if found is None:
             return SearchPage(hits=[], more=False)

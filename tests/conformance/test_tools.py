@@ -18,7 +18,7 @@ from helpdesk_mcp.adapters.cursor import BAD_CURSOR
 from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
 from tests.capabilities import CUSTOMER, creatable, create_only, scoped
-from tests.conftest import connect
+from tests.conftest import connect, unthrottled
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +28,7 @@ LOG = b"2026-11-23 ERROR payment gateway timeout\n"
 
 @pytest.fixture
 async def client(backend_env: Mapping[str, str], mode: str) -> AsyncIterator[Client]:
-    settings = load_settings(backend_env, known_tools=TOOL_NAMES)
+    settings = unthrottled(load_settings(backend_env, known_tools=TOOL_NAMES))
     async with connect(settings, mode) as connected:
         yield connected
 
@@ -158,6 +158,7 @@ async def test_ticket_lifecycle_is_reflected_when_read_again(client: Client) -> 
         ("get_ticket", {"ticket": "no-colon-here"}, "not a ticket ref"),
         ("create_ticket", {"subject": "   ", "body": "text"}, "subject"),
         ("search_tickets", {"limit": 10000}, "limit"),
+        ("search_tickets", {"limit": 0}, "limit"),
         ("search_tickets", {"cursor": "bm90IG91cnM"}, "cursor"),
         ("reply_ticket", {"ticket": "local:1", "body": ""}, "body"),
         ("attach_file", {"ticket": "local:1", "filename": "a.txt", "content_base64": "%%%"}, "base64"),
