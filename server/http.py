@@ -1,10 +1,13 @@
 """Streamable HTTP transport, behind a bearer token whenever one is configured.
 
-The token check is a plain ASGI wrapper in front of the SDK's app: every request, MCP or not, must
-carry `Authorization: Bearer <token>`, compared in constant time. On a loopback address, in whatever
-spelling it was given, the Host and Origin headers must name loopback too: the SDK checks them only
-for the exact strings 127.0.0.1, localhost and ::1, and a web page could otherwise reach a server on
-127.0.0.2 through DNS rebinding.
+The static token check is a plain ASGI wrapper in front of the SDK's app: every request, MCP or not,
+must carry `Authorization: Bearer <token>`, compared in constant time. With sign-in (OAuth) on, the
+SDK's resource-server support checks tokens instead (auth_tokens.py) and serves the protected
+resource metadata (RFC 9728), here with the scopes a client may ask for.
+
+On a loopback address, in whatever spelling it was given, the Host and Origin headers must name
+loopback too: the SDK checks them only for the exact strings 127.0.0.1, localhost and ::1, and a web
+page could otherwise reach a server on 127.0.0.2 through DNS rebinding.
 
 Slow clients are bounded too. uvicorn waits forever for a request's headers, so a few hundred
 connections that send half a header could hold the server; here each request must arrive within
@@ -26,10 +29,13 @@ from typing import Any
 import h11
 import uvicorn
 from mcp.server import MCPServer
+from mcp.server.auth.routes import create_protected_resource_routes
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .scopes import SCOPES
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +69,18 @@ def is_loopback(host: str) -> bool:
     return host.lower() == "localhost" or loopback_address(host) is not None
 
 
-def exposure_problem(host: str, token: SecretStr | None) -> str | None:
-    """Why serving on `host` with `token` would let other machines in too easily, or None."""
+def exposure_problem(host: str, token: SecretStr | None, *, signed_in: bool = False) -> str | None:
+    """Why serving on `host` with `token` (and sign-in, if `signed_in`) would let other machines in
+    too easily, or None."""
     if is_loopback(host):
         return None
     if token is None:
-        return f"--host {host} is reachable from other machines; set HELPDESK_HTTP_TOKEN to require a token."
+        if signed_in:
+            return None
+        return (
+            f"--host {host} is reachable from other machines; set HELPDESK_HTTP_TOKEN to require a token, "
+            "or HELPDESK_OAUTH_ISSUER to require sign-in."
+        )
     if len(token.get_secret_value()) < MIN_TOKEN_LENGTH:
         return (
             f"HELPDESK_HTTP_TOKEN is shorter than {MIN_TOKEN_LENGTH} characters, too easy to guess for "
@@ -183,13 +195,23 @@ def serve_http(
     json_response: bool,
     log_level: str,
 ) -> None:
-    app: ASGIApp = server.streamable_http_app(
+    starlette = server.streamable_http_app(
         host=host,
         stateless_http=stateless,
         json_response=json_response,
         transport_security=rebinding_protection(host),
     )
-    if token is not None:
+    app: ASGIApp = starlette
+    auth = server.settings.auth
+    if auth is not None and auth.resource_server_url is not None:
+        # Ahead of the SDK's own route for the same path, which would list no scopes.
+        starlette.router.routes[:0] = create_protected_resource_routes(
+            resource_url=auth.resource_server_url,
+            authorization_servers=[auth.issuer_url],
+            scopes_supported=list(SCOPES),
+            resource_name="helpdesk-mcp",
+        )
+    elif token is not None:
         app = BearerTokenGate(app, token)
     # log_config=None: uvicorn keeps its hands off logging, so its records reach our JSON lines too.
     uvicorn.run(
