@@ -49,6 +49,7 @@ from ..model import (
     Ticket,
     make_ref,
 )
+from ..sent_once import send_once
 from . import listing, wire
 from .errors import ExtensionMissingError, NoSuchPersonError, read_error, succeeded
 from .names import UploadedNames
@@ -320,14 +321,28 @@ class OsticketAdapter(Adapter):
             )
         installed = await self._detect()
         sent_at = datetime.now(UTC)
-        try:
+
+        async def send() -> Ticket:
             response = await self._client.write("POST", CREATE, json=wire.create_payload(ticket, email))
-        except OutcomeUnknownError:
-            return await self._find_created(ticket, email, sent_at, installed)
-        number = wire.created_number(response)
-        if number is None:
-            return await self._find_created(ticket, email, sent_at, installed)
-        return await self._read_created(number, ticket, installed)
+            number = wire.created_number(response)
+            if number is None:
+                raise OutcomeUnknownError(
+                    f"osTicket (backend {self.name!r}) answered the create without the new ticket's number, "
+                    "so whether it opened it is unknown."
+                )
+            return await self._read_created(number, ticket, installed)
+
+        async def look() -> Ticket | None:
+            return await self._find_created(ticket, email, sent_at) if installed else None
+
+        unknown = (
+            f"no ticket {ticket.subject!r} for {email} shows yet; search for it (requester={email}) before "
+            "trying again."
+            if installed
+            else "stock osTicket cannot be searched through its API, so look for the ticket "
+            f"{ticket.subject!r} for {email} in osTicket's staff panel before trying again."
+        )
+        return await send_once(send, look, unknown=unknown)
 
     async def _read_created(self, number: str, ticket: NewTicket, installed: bool) -> Ticket:
         """The new ticket as osTicket has it, or what we know of it where it cannot be read back."""
@@ -341,23 +356,9 @@ class OsticketAdapter(Adapter):
         # A new ticket is Open unless a help topic or filter says otherwise, which only reading would show.
         return Ticket(ref=make_ref(self.name, number), subject=ticket.subject, status="open")
 
-    async def _find_created(
-        self, ticket: NewTicket, email: str, sent_at: datetime, installed: bool
-    ) -> Ticket:
+    async def _find_created(self, ticket: NewTicket, email: str, sent_at: datetime) -> Ticket | None:
         """After a create whose answer was lost: the ticket, if the customer's list shows it."""
-        unknown = (
-            f"osTicket (backend {self.name!r}) may or may not have opened the ticket {ticket.subject!r} for "
-            f"{email}: the answer was lost"
-        )
-        if not installed:
-            raise OutcomeUnknownError(
-                f"{unknown}, and stock osTicket cannot be searched through its API; look for it in "
-                "osTicket's staff panel before trying again."
-            )
-        try:
-            listed = [self._parse(t) for t in await self._list(CLIENT_TICKETS, "clientUserMail", email)]
-        except HelpdeskError:
-            listed = []
+        listed = [self._parse(t) for t in await self._list(CLIENT_TICKETS, "clientUserMail", email)]
         recent = [
             t
             for t in listed
@@ -370,10 +371,7 @@ class OsticketAdapter(Adapter):
             )
         ]
         if not recent:
-            raise OutcomeUnknownError(
-                f"{unknown} and no such ticket shows yet; search for it (requester={email}) before "
-                "trying again."
-            )
+            return None
         newest = max(recent, key=lambda t: (t.created_at or sent_at, t.ref))
         return self._as_created(newest, ticket)
 
@@ -396,37 +394,49 @@ class OsticketAdapter(Adapter):
         before = self._parse(await self._ticket_info(ticket_id))
         response_body = wire.as_html(text) if self._rich_text else wire.as_escaped_text(text)
         payload = wire.reply_payload(ticket_id, self._staff_user, response_body, status_id, reply.attachments)
-        try:
+        stored = wire.as_stored(text)
+
+        async def send() -> tuple[Message, dict[str, Any], Ticket]:
             response = await self._client.write("POST", REPLY, json=payload)
-            posted = succeeded(self._client.json(response))
-        except OutcomeUnknownError:
-            posted = False
+            if not succeeded(self._client.json(response)):
+                raise OutcomeUnknownError(
+                    f"osTicket (backend {self.name!r}) answered the reply without saying it was posted, so "
+                    "whether it was is unknown."
+                )
+            try:
+                raw_after = await self._ticket_info(ticket_id)
+            except HelpdeskError as exc:
+                raise UnavailableError(
+                    f"The reply to {ref} was posted, but reading it back from osTicket failed "
+                    f"({exc.message}); do not send it again."
+                ) from None
+            after = self._parse(raw_after)
+            # osTicket said it posted one: the newest new agent entry, should it have changed the text.
+            message = _new_reply(before, after, stored, loose=True)
+            if message is None:
+                raise UnavailableError(
+                    f"osTicket said the reply to {ref} was posted, but its thread does not show it yet; read "
+                    "the ticket later and do not send the reply again."
+                )
+            return message, raw_after, after
+
+        async def look() -> tuple[Message, dict[str, Any], Ticket] | None:
+            raw_after = await self._ticket_info(ticket_id)
+            after = self._parse(raw_after)
+            message = _new_reply(before, after, stored, loose=False)
+            return None if message is None else (message, raw_after, after)
+
+        try:
+            message, raw_after, after = await send_once(
+                send,
+                look,
+                unknown=f"the thread of {ref} does not show it; read the ticket before trying again.",
+            )
         except NoSuchPersonError:
             raise InvalidInputError(
                 f"osTicket (backend {self.name!r}) has no staff user {self._staff_user!r}, so the reply was "
                 "not sent; set OSTICKET_STAFF_USER to the osTicket user name replies are sent as."
             ) from None
-        try:
-            raw_after = await self._ticket_info(ticket_id)
-            after = self._parse(raw_after)
-        except HelpdeskError as exc:
-            if posted:
-                raise UnavailableError(
-                    f"The reply to {ref} was posted, but reading it back from osTicket failed "
-                    f"({exc.message}); do not send it again."
-                ) from None
-            after, raw_after = before, {}
-        message = _new_reply(before, after, wire.as_stored(text), loose=posted)
-        if message is None and posted:
-            raise UnavailableError(
-                f"osTicket said the reply to {ref} was posted, but its thread does not show it yet; read the "
-                "ticket later and do not send the reply again."
-            )
-        if message is None:
-            raise OutcomeUnknownError(
-                f"osTicket (backend {self.name!r}) may or may not have posted the reply to {ref}: the answer "
-                "was lost and the thread does not show it; read the ticket before trying again."
-            )
         if reply.status is not None and after.status != reply.status:
             # reply.json ignores a status id it does not accept, without saying so.
             raise InvalidInputError(

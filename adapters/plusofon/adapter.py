@@ -50,6 +50,7 @@ from ..model import (
     TicketSummary,
     make_ref,
 )
+from ..sent_once import send_once
 from . import search
 from .settings import PlusofonSettings
 from .vendor_errors import read_error
@@ -153,11 +154,17 @@ class PlusofonAdapter(Adapter):
         # The ids of the open tickets before writing tell the new one apart if the answer is lost.
         known = {t.ref for t in await self._list(True)}
         payload = {"subject": ticket.subject, "description": ticket.body}
-        try:
+
+        async def send() -> Ticket:
             response = await self._client.write("POST", TICKETS, json=payload)
-            created = self._ticket(self._client.json(response), written=True)
-        except OutcomeUnknownError as exc:
-            created = await self._find_created(ticket.subject, known, exc)
+            return self._ticket(self._client.json(response), written=True)
+
+        created = await send_once(
+            send,
+            lambda: self._find_created(ticket.subject, known),
+            unknown=f"no new ticket with subject {ticket.subject!r} shows yet, so search for that subject "
+            "before trying again.",
+        )
         if not ticket.attachments:
             return created.model_copy(update={"not_stored": not_sent})
         ticket_id = created.ref.partition(":")[2]
@@ -188,22 +195,32 @@ class PlusofonAdapter(Adapter):
             raise InvalidInputError("The reply is empty; write a message.")
         before = {m.id for m in (await self.get_ticket(number)).messages}
         ref = make_ref(self.name, number)
-        try:
+
+        async def send() -> Message:
             response = await self._client.write("PUT", _answer_path(number), json={"text": text})
             answered = self._ticket(self._client.json(response), written=True)
-            posted = _new_post(answered, before, text, strict=False)
+            # Answered without the new post in it: read the thread once before saying anything.
+            posted = _new_post(answered, before, text, strict=False) or _new_post(
+                await self.get_ticket(number), before, text, strict=False
+            )
+            if posted is None:
+                raise OutcomeUnknownError(
+                    f"Plusofon accepted the reply to {ref} but does not show it in the thread, so whether it "
+                    "was posted is unknown."
+                )
+            return posted
+
+        async def look() -> Message | None:
+            return _new_post(await self.get_ticket(number), before, text, strict=True)
+
+        try:
+            posted = await send_once(
+                send,
+                look,
+                unknown=f"the reply is not in the thread of {ref} yet; read the ticket before trying again.",
+            )
         except NotFoundError:
             raise self._missing(number) from None
-        except OutcomeUnknownError as exc:
-            posted = await self._find_posted(number, before, text, exc)
-        if posted is None:
-            # Answered without the new post in it: read the thread once before saying anything.
-            posted = _new_post(await self.get_ticket(number), before, text, strict=False)
-        if posted is None:
-            raise OutcomeUnknownError(
-                f"Plusofon accepted the reply to {ref} but does not show it in the thread, so whether it was "
-                "posted is unknown; read the ticket before trying again."
-            )
         if not reply.attachments:
             return posted
         after, refused = await self._attach_all(
@@ -243,41 +260,14 @@ class PlusofonAdapter(Adapter):
                 ) from None
             raise self._odd_shape("ticket", exc) from None
 
-    async def _find_created(self, subject: str, known: set[str], lost: OutcomeUnknownError) -> Ticket:
+    async def _find_created(self, subject: str, known: set[str]) -> Ticket | None:
         """The ticket a lost create opened, if the open list shows exactly one new one with its subject."""
-        unknown = OutcomeUnknownError(
-            f"{lost.message.rstrip('.')}; no new ticket with subject {subject!r} shows yet, so search for "
-            "that subject before trying again."
-        )
-        try:
-            fresh = [
-                t
-                for t in await self._list(True)
-                if t.ref not in known and comparable(t.subject) == comparable(subject)
-            ]
-            if len(fresh) != 1:
-                raise unknown
-            return await self.get_ticket(fresh[0].ref.partition(":")[2])
-        except OutcomeUnknownError:
-            raise
-        except HelpdeskError:
-            raise unknown from None
-
-    async def _find_posted(
-        self, number: str, before: set[str], text: str, lost: OutcomeUnknownError
-    ) -> Message:
-        """The post a lost answer added, if the thread now shows a new one with exactly its text."""
-        unknown = OutcomeUnknownError(
-            f"{lost.message.rstrip('.')}; the reply is not in the thread of {make_ref(self.name, number)} "
-            "yet, so read the ticket before trying again."
-        )
-        try:
-            posted = _new_post(await self.get_ticket(number), before, text, strict=True)
-        except HelpdeskError:
-            raise unknown from None
-        if posted is None:
-            raise unknown
-        return posted
+        fresh = [
+            t
+            for t in await self._list(True)
+            if t.ref not in known and comparable(t.subject) == comparable(subject)
+        ]
+        return await self.get_ticket(fresh[0].ref.partition(":")[2]) if len(fresh) == 1 else None
 
     async def _attach_all(
         self, ticket_id: str, post_id: str, uploads: tuple[FileUpload, ...], done: str

@@ -59,6 +59,7 @@ from ..model import (
     Ticket,
     make_ref,
 )
+from ..sent_once import send_once
 from ..text import to_plain_text
 from .attachments import AttachmentNames
 from .listing import POSITIONS, Matcher, native_params, ordered
@@ -200,19 +201,23 @@ class ThuliumAdapter(Adapter):
         if tokens:
             payload["attachments"] = tokens
         started = datetime.now(UTC)
-        try:
+
+        async def send() -> str:
             response = await self._client.write("POST", "tickets", **_json_body(payload))
             answer = self._client.json(response)
             ticket_id = ident(answer.get("ticket_id")) if isinstance(answer, dict) else None
             if ticket_id is None:
-                raise OutcomeUnknownError("Thulium answered without the new ticket's id.")
-        except OutcomeUnknownError:
-            ticket_id = await self._find_created(ticket, started)
-            if ticket_id is None:
                 raise OutcomeUnknownError(
-                    f"The answer to opening the ticket was lost, so whether Thulium (backend {self.name!r}) "
-                    f"opened it is unknown; search_tickets for {ticket.subject!r} before opening it again."
-                ) from None
+                    f"Thulium (backend {self.name!r}) answered without the new ticket's id, so whether it "
+                    "opened it is unknown."
+                )
+            return ticket_id
+
+        ticket_id = await send_once(
+            send,
+            lambda: self._find_created(ticket, started),
+            unknown=f"search_tickets for {ticket.subject!r} before opening it again.",
+        )
         raw = await self._read_back(ticket_id, "opened the ticket", "instead of opening it again")
         first = min(
             (m for m in raw.get("messages") or [] if isinstance(m, dict) and text(m.get("type")) == "MAIL"),
@@ -248,12 +253,16 @@ class ThuliumAdapter(Adapter):
         if tokens:
             payload["attachments"] = tokens
         known = {text(m.get("message_id")) for m in before.get("messages") or [] if isinstance(m, dict)}
-        try:
+
+        async def send() -> tuple[dict[str, Any], dict[str, Any]]:
             await self._client.write("POST", f"tickets/{number}/agent_response", **_json_body(payload))
-            lost = False
-        except OutcomeUnknownError:
-            lost = True
-        posted, after = await self._find_reply(number, known, body, lost)
+            return await self._posted_reply(number, known, body)
+
+        posted, after = await send_once(
+            send,
+            lambda: self._find_reply(number, known, body),
+            unknown=f"{ref} does not show it (yet), so read the ticket before sending the reply again.",
+        )
         self._names.remember(attachment_ids(posted), reply.attachments)
         message = self._reader.message(posted, self._reader.summary(after).requester)
         if target is not None and reply.status is not None and ident(after.get("status_id")) != target.id:
@@ -373,10 +382,7 @@ class ThuliumAdapter(Adapter):
             "limit": str(PAGE),
             "offset": "0",
         }
-        try:
-            listed = await self._list(params)
-        except HelpdeskError:
-            return None
+        listed = await self._list(params)
         found = [
             raw
             for raw in listed
@@ -389,42 +395,34 @@ class ThuliumAdapter(Adapter):
         newest = max(found, key=lambda raw: _number(raw.get("ticket_id")), default=None)
         return None if newest is None else ident(newest.get("ticket_id"))
 
-    async def _find_reply(
-        self, number: str, known: set[str], body: str, lost: bool
+    async def _posted_reply(
+        self, number: str, known: set[str], body: str
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The reply just posted (Thulium answers `[]`, without its id) and the ticket as it is now."""
+        """The reply Thulium just took (it answers `[]`, without its id) and the ticket as it is now."""
         ref = make_ref(self.name, number)
         try:
             after = await self._fetch(number)
         except HelpdeskError as exc:
-            if lost:
-                raise OutcomeUnknownError(
-                    f"The answer to the reply was lost and reading {ref} back failed "
-                    f"({exc.message.rstrip('.')}); read the ticket before sending the reply again."
-                ) from None
             raise UnavailableError(
                 f"Thulium took the reply to {ref}, but reading the ticket back failed "
                 f"({exc.message.rstrip('.')}); read it before sending anything again."
             ) from None
-        new = [
-            m
-            for m in after.get("messages") or []
-            if isinstance(m, dict)
-            and text(m.get("type")) == "REPLY"
-            and text(m.get("message_id")) not in known
-        ]
-        matching = [m for m in new if _same_text(text(m.get("body")), body)] or ([] if lost else new)
+        new = _new_replies(after, known)
+        matching = [m for m in new if _same_text(text(m.get("body")), body)] or new
         if not matching:
-            if lost:
-                raise OutcomeUnknownError(
-                    f"The answer to the reply was lost and {ref} does not show it; it may still arrive, "
-                    "so read the ticket before sending the reply again."
-                )
             raise UnavailableError(
                 f"Thulium took the reply to {ref} but does not show it in the thread yet; "
                 "read the ticket before sending anything again."
             )
         return max(matching, key=lambda m: _number(m.get("message_id"))), after
+
+    async def _find_reply(
+        self, number: str, known: set[str], body: str
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The reply a post whose answer was lost added, with the ticket as it is now; None if none shows."""
+        after = await self._fetch(number)
+        matching = [m for m in _new_replies(after, known) if _same_text(text(m.get("body")), body)]
+        return (max(matching, key=lambda m: _number(m.get("message_id"))), after) if matching else None
 
     async def _set_status(
         self, number: str, ref: str, message_id: str, status: Status, target: CatalogueEntry
@@ -433,19 +431,23 @@ class ThuliumAdapter(Adapter):
         sent = f"The reply was sent to {ref} (message {message_id})"
         name = target.shown
         advice = "do not send the reply again; set the status in Thulium"
-        try:
+
+        async def send() -> bool:
             await self._client.write("PUT", f"tickets/{number}", **_json_body({"status_id": target.id}))
+            return True
+
+        async def look() -> bool | None:
+            return True if ident((await self._fetch(number)).get("status_id")) == target.id else None
+
+        try:
+            await send_once(
+                send,
+                look,
+                unknown=f"{sent[0].lower()}{sent[1:]}, so read the ticket and, if its status is not {status} "
+                f"({name}), {advice}.",
+            )
         except OutcomeUnknownError:
-            try:
-                now = await self._fetch(number)
-            except HelpdeskError:
-                now = {}
-            if ident(now.get("status_id")) == target.id:
-                return
-            raise OutcomeUnknownError(
-                f"{sent}, but whether its status changed to {status} ({name}) is unknown; "
-                f"read the ticket, and if needed {advice}."
-            ) from None
+            raise
         except HelpdeskError as exc:
             raise exc.reworded(
                 f"{sent}, but its status was not changed to {status} ({name}): "
@@ -538,6 +540,15 @@ def _not_sent(ticket: NewTicket) -> list[NotStored]:
     given = {"priority": ticket.priority, "requester_name": ticket.requester_name}
     return [
         NotStored(field=name, reason=f"{reasons[name]}; not sent.") for name, value in given.items() if value
+    ]
+
+
+def _new_replies(ticket: dict[str, Any], known: set[str]) -> list[dict[str, Any]]:
+    """The agent replies of `ticket` whose ids are not in `known`."""
+    return [
+        m
+        for m in ticket.get("messages") or []
+        if isinstance(m, dict) and text(m.get("type")) == "REPLY" and text(m.get("message_id")) not in known
     ]
 
 

@@ -55,6 +55,7 @@ from ..model import (
     Ticket,
     make_ref,
 )
+from ..sent_once import send_once
 from . import search, wire
 from .settings import UsedeskSettings
 from .statuses import StatusMap
@@ -185,27 +186,26 @@ class UsedeskAdapter(Adapter):
             fields["field_id"] = ";".join(self._settings.fields)
             fields["field_value"] = ";".join(self._settings.fields.values())
         started = datetime.now(UTC)
-        try:
+
+        async def send() -> Ticket:
             answer = await self._write("create/ticket", fields, ticket.attachments)
             ticket_id = wire.ident(answer.get("ticket_id"))
             if ticket_id is None:
                 raise OutcomeUnknownError("UseDesk answered the create without a ticket id.")
-        except OutcomeUnknownError as exc:
-            found = await self._find_created(marker, ticket.subject, started)
-            if found is None:
-                raise OutcomeUnknownError(
-                    f"{exc.message.rstrip('.')}; UseDesk shows no such new ticket yet, so search for the "
-                    f"subject {ticket.subject!r} before trying again."
-                ) from None
-            created = found
-        else:
             try:
-                created = await self.get_ticket(ticket_id)
+                return await self.get_ticket(ticket_id)
             except HelpdeskError as exc:
                 raise exc.reworded(
                     f"The ticket was opened as {make_ref(self.name, ticket_id)}, but reading it back failed "
                     f"({exc.message.rstrip('.')}); read it with get_ticket and do not open it again."
                 ) from None
+
+        created = await send_once(
+            send,
+            lambda: self._find_created(marker, ticket.subject, started),
+            unknown=f"UseDesk shows no such new ticket yet, so search for the subject {ticket.subject!r} "
+            "before trying again.",
+        )
         return await self._files_kept(created, ticket.attachments)
 
     async def reply(self, ticket_id: str, reply: NewReply) -> Message:
@@ -230,20 +230,23 @@ class UsedeskAdapter(Adapter):
             "user_id": int(user_id),
         }
         started = datetime.now(UTC)
-        try:
+
+        async def send() -> str:
             answer = await self._write("create/comment", fields, reply.attachments)
             comment_id = wire.ident(answer.get("comment_id"))
             if comment_id is None:
                 raise OutcomeUnknownError("UseDesk answered the comment without its id.")
+            return comment_id
+
+        try:
+            comment_id = await send_once(
+                send,
+                lambda: self._find_posted(number, message, reply.internal, started),
+                unknown=f"the {what} is not in the thread yet, so read the ticket {ref} to see whether it "
+                "arrived before trying again.",
+            )
         except NotFoundError as exc:
             raise self._missing(ref, exc) from None
-        except OutcomeUnknownError as exc:
-            comment_id = await self._find_posted(number, message, reply.internal, started)
-            if comment_id is None:
-                raise OutcomeUnknownError(
-                    f"{exc.message.rstrip('.')}; the {what} is not in the thread yet, so read the ticket "
-                    f"{ref} to see whether it arrived before trying again."
-                ) from None
         if status_id is not None:
             await self._set_status(number, status_id, user_id, f"The {what} was sent (message {comment_id})")
         return await self._posted(number, comment_id, what)
@@ -391,35 +394,27 @@ class UsedeskAdapter(Adapter):
 
     async def _find_created(self, marker: str, subject: str, started: datetime) -> Ticket | None:
         """The ticket an unanswered create opened, recognized by its `additional_id`; None if none is seen."""
-        try:
-            newest = await self._list(
-                {
-                    "created_after": wire.vendor_minute(started - LOOK_BACK),
-                    "sort": "id",
-                    "order": "desc",
-                    "offset": 0,
-                }
-            )
-            candidates = [
-                item for item in newest if wire.text(item.get("subject")).strip() == subject.strip()
-            ]
-            for item in candidates[:MAX_CANDIDATES]:
-                number = wire.number(item.get("id"))
-                if number is None:
-                    continue
-                document = await self._fetch_ticket(number)
-                if wire.marker_of(document) == marker:
-                    return wire.ticket(document, self.name, self._statuses)
-        except HelpdeskError:
-            return None
+        newest = await self._list(
+            {
+                "created_after": wire.vendor_minute(started - LOOK_BACK),
+                "sort": "id",
+                "order": "desc",
+                "offset": 0,
+            }
+        )
+        candidates = [item for item in newest if wire.text(item.get("subject")).strip() == subject.strip()]
+        for item in candidates[:MAX_CANDIDATES]:
+            number = wire.number(item.get("id"))
+            if number is None:
+                continue
+            document = await self._fetch_ticket(number)
+            if wire.marker_of(document) == marker:
+                return wire.ticket(document, self.name, self._statuses)
         return None
 
     async def _find_posted(self, number: int, message: str, internal: bool, started: datetime) -> str | None:
         """The id of the comment an unanswered write posted (ours, just now, our words), or None."""
-        try:
-            document = await self._fetch_ticket(number)
-        except HelpdeskError:
-            return None
+        document = await self._fetch_ticket(number)
         kind = "internal_note" if internal else "agent"
         since = started - LOOK_BACK
         found = None

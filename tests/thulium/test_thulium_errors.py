@@ -159,3 +159,22 @@ async def test_a_failed_upload_posts_nothing(fake: FakeThulium, adapter: Thulium
         await adapter.reply(str(fake.showcase_id), NewReply(body="Plik.", attachments=(upload,)))
 
     assert fake.received("POST", r"/agent_response$") == []
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+async def test_a_status_change_whose_answer_was_lost_is_looked_for_not_resent(
+    fake: FakeThulium, adapter: ThuliumAdapter, applied: bool
+) -> None:
+    fake.inject(Fault("reset", apply=applied, method="PUT", path=r"^/api/tickets/\d+$"))
+
+    if applied:
+        await adapter.reply(str(fake.showcase_id), NewReply(body="Zamykamy.", status="closed"))
+    else:
+        with pytest.raises(OutcomeUnknownError) as unknown:
+            await adapter.reply(str(fake.showcase_id), NewReply(body="Zamykamy.", status="closed"))
+        said = unknown.value.message
+        assert "the reply was sent to" in said and "if its status is not closed" in said
+        assert "do not send the reply again" in said
+
+    assert len(fake.received("PUT", r"^/api/tickets/\d+$")) == 1, "the status change is never sent twice"
+    assert len(fake.received("POST", ROUTES["reply"][1])) == 1

@@ -1,0 +1,40 @@
+"""Writes sent once: when the answer to one is lost, look for what it did instead of sending it again.
+
+The HTTP layer never repeats a write that may have reached the vendor (`OutcomeUnknownError`). Every
+adapter then does the same: look where the vendor lets it (the newest tickets, the thread) for the
+ticket or message the write would have made, return that as the write's result when it shows, and
+otherwise say that the outcome is unknown and how to check before trying again. That is
+`send_once`; each adapter supplies only how to send, how to look and what to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from .errors import HelpdeskError, OutcomeUnknownError
+
+T = TypeVar("T")
+
+
+async def send_once(
+    send: Callable[[], Awaitable[T]], look: Callable[[], Awaitable[T | None]], *, unknown: str
+) -> T:
+    """The result of `send`, or, when its answer was lost, what `look` finds the write did.
+
+    `send` writes and reads the result out of the answer; it raises `OutcomeUnknownError` where the
+    answer cannot tell (lost, cut short, without the id it should carry). `look` then searches the
+    vendor for the write's effect and returns it, or None when it does not show; any error while
+    looking means only that it could not tell. If nothing is found, the lost answer's own words are
+    followed by `unknown`: what to check before trying again.
+    """
+    try:
+        return await send()
+    except OutcomeUnknownError as lost:
+        try:
+            found = await look()
+        except HelpdeskError:
+            found = None
+        if found is None:
+            raise lost.reworded(f"{lost.message.rstrip('.')}; {unknown}") from None
+        return found
