@@ -1,5 +1,5 @@
-"""osTicket's wire formats: the ticket API extension's JSON read into the model, requests written out,
-and the vendor's error answers recognized.
+"""osTicket's wire formats: the ticket API extension's JSON read into the model, and requests written
+out (its error answers are read in `errors`).
 
 The extension serializes osTicket's own ORM objects, so fields come as the PHP code left them: ids as
 numbers or strings, names as plain strings or `PersonsName` objects, thread entries wrapped in
@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Annotated, Any
@@ -21,17 +21,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import AliasChoices, BeforeValidator, Field, field_validator, model_validator
 
-from ..errors import (
-    AuthError,
-    HelpdeskError,
-    InvalidInputError,
-    NotFoundError,
-    OutcomeUnknownError,
-    UnavailableError,
-    UnsupportedError,
-)
 from ..escaped_html import escaped_html
-from ..html_text import looks_like_html
 from ..loose import Count, Id, Object, Objects, OptionalText, Text, WireModel, optional_text
 from ..model import (
     Attachment,
@@ -64,15 +54,6 @@ STRIPPED = re.compile(
 # The four entities `htmlspecialchars` writes, which a text-format body is stored with.
 _SPECIAL = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"'}
 _SPECIAL_ENTITY = re.compile("|".join(_SPECIAL))
-_MAX_VENDOR_TEXT = 2000
-
-
-class ExtensionMissingError(UnsupportedError):
-    """Stock osTicket's dispatcher answered `URL not supported`: the ticket API extension is absent."""
-
-
-class NoSuchPersonError(NotFoundError):
-    """The extension failed to find the staff user or customer a call named (PHP `getId()` on null)."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -329,11 +310,6 @@ def created_number(response: httpx.Response) -> str | None:
     return text if TICKET_NUMBER.fullmatch(text) else None
 
 
-def succeeded(payload: Any) -> bool:
-    """reply.json's verdict: its `status_code`, never the wording of `status_msg`."""
-    return isinstance(payload, Mapping) and str(payload.get("status_code")) == "0"
-
-
 # ---------------------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------------------
@@ -400,12 +376,6 @@ def as_escaped_text(text: str) -> str:
     return html.escape(text.strip(), quote=False)
 
 
-def reply_text(body: str, uploads: Sequence[FileUpload]) -> str:
-    """The text a reply is sent with: a reply that only carries files still needs text, since osTicket
-    refuses an empty `response`."""
-    return body.strip() or "Attached: " + ", ".join(upload.filename for upload in uploads)
-
-
 def reply_payload(
     number: str, staff_user: str, response: str, status_id: int | None, uploads: Sequence[FileUpload]
 ) -> dict[str, Any]:
@@ -456,80 +426,3 @@ def stored_subject(subject: str) -> str:
     close enough to recognize our ticket, not a promise of osTicket's exact result."""
     decoded = re.sub("&(amp|lt|gt|quot);", lambda entity: _SPECIAL[entity.group()], subject)
     return as_stored(re.sub(r"<[A-Za-z/!?][^>]*(?:>|$)", "", decoded)).strip()
-
-
-# ---------------------------------------------------------------------------------------------------
-# Errors
-# ---------------------------------------------------------------------------------------------------
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
-
-
-def _plain_text(response: httpx.Response) -> str | None:
-    """osTicket's own plain-text error, as `Http::response` sends it; not a proxy's HTML page."""
-    kind = response.headers.get("content-type", "")
-    if not kind.startswith("text/") or len(response.content) > _MAX_VENDOR_TEXT:
-        return None
-    try:
-        text = response.content.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return None if not text.strip() or looks_like_html(text) else _one_line(text)
-
-
-def _json_object(response: httpx.Response) -> Mapping[str, Any] | None:
-    if not response.content.lstrip().startswith(b"{"):
-        return None
-    try:
-        payload = response.json()
-    except ValueError:
-        return None
-    return payload if isinstance(payload, Mapping) else None
-
-
-def make_read_error(backend: str) -> Callable[[httpx.Response], HelpdeskError | None]:
-    """The hook that recognizes osTicket's answers that are errors, whatever their HTTP status."""
-    who = f"osTicket (backend {backend!r})"
-
-    def read_error(response: httpx.Response) -> HelpdeskError | None:
-        payload = _json_object(response)
-        if payload is not None:
-            if "status_code" not in payload or succeeded(payload):
-                return None
-            failure = _one_line(str(payload.get("status_msg") or "no message"))
-            if "on null" in failure:
-                return NoSuchPersonError(f"{who} found no such staff user or customer ({failure}).")
-            if response.request.method == "POST":
-                return OutcomeUnknownError(
-                    f"{who} failed after receiving the request ({failure}), so whether it was applied is "
-                    "unknown."
-                )
-            return UnavailableError(f"{who} failed on its side ({failure}); try again later.")
-        said = _plain_text(response)
-        if said is None:
-            return None
-        status = response.status_code
-        if status == 400 and said == "URL not supported":
-            return ExtensionMissingError(f"{who} does not have the ticket API extension ({said}).")
-        if status == 401:
-            return AuthError(
-                f"{who} refused the API key ({said}): check the key and that osTicket binds it to the "
-                "IP address this server connects from."
-            )
-        if status == 403 and said == "Ticket denied":
-            return InvalidInputError(
-                f"{who} refused the ticket ({said}): a ban list, a ticket filter or the limit of open "
-                "tickets per customer rejects it."
-            )
-        if status == 404 and said == "Ticket not found":
-            return NotFoundError(f"{who} has no such ticket.")
-        if status == 404 and said == "Invalid ticket number":
-            return InvalidInputError(f"{who} takes only digits as ticket numbers in its ticket API ({said}).")
-        if status in (400, 415, 422) or (status == 500 and said.startswith("Unable to")):
-            # On 1.17 and later a validation failure arrives as HTTP 500; nothing was saved.
-            return InvalidInputError(f"{who} refused the request ({said}); nothing was saved.")
-        return None
-
-    return read_error
