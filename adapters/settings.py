@@ -5,7 +5,7 @@ Nothing here imports an HTTP client, so configuration is checked at start withou
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +26,20 @@ def _time_zone(value: str) -> str:
         raise ValueError(f"{value!r} is not an IANA time zone, such as Europe/Warsaw or UTC") from None
     return value
 
+
+class _FromEnvironment:
+    """The mark of a setting that an environment variable can give (see `Env`)."""
+
+    def __repr__(self) -> str:
+        return "FROM_ENVIRONMENT"
+
+
+FROM_ENVIRONMENT = _FromEnvironment()
+_T = TypeVar("_T")
+Env = Annotated[_T, FROM_ENVIRONMENT]
+"""A setting the environment can give, as `<TYPE>_<SETTING>` (`THULIUM_URL`) for the backend named after
+its type; the registry derives the variable's name from the field, and a required one enables that
+backend. Settings without it are given in the TOML file only."""
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 """An http(s) base URL, without a trailing slash."""

@@ -82,7 +82,7 @@ def settings_for(env: Mapping[str, str], **http: float) -> Settings:
         else backend
         for backend in settings.backends
     )
-    return dataclasses.replace(settings, backends=backends)
+    return settings.model_copy(update={"backends": backends})
 
 
 def median(samples: Iterable[float]) -> float:

@@ -17,7 +17,7 @@ from mcp import Client
 from pydantic import BaseModel
 
 from bench.common import Row, Section, median, settings_for, table
-from helpdesk_mcp.adapters.local import LocalAdapter
+from helpdesk_mcp.adapters.local.adapter import LocalAdapter
 from helpdesk_mcp.adapters.model import NewReply, NewTicket, Ticket
 from helpdesk_mcp.server.app import build_server
 from helpdesk_mcp.server.views import SearchResult

@@ -159,7 +159,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
         server.run("stdio")
         return
-    problem = exposure_problem(args.host, settings.http_token)
+    problem = exposure_problem(args.host, settings.http_token, signed_in=settings.oauth is not None)
     if problem is not None:
         _fail(problem)
     serve_http(
@@ -201,21 +201,22 @@ async def _call(settings: Settings, tool: str, arguments: dict[str, Any]) -> int
 
 
 async def _check(settings: Settings) -> int:
-    from .check import check_backends, check_redis
+    from .check import check_backends, check_redis, check_sign_in
 
     outcomes = await check_backends(settings)
     secrets = settings.secrets()
     for outcome in outcomes:
         print(outcome.line(secrets), flush=True)
-    redis = await check_redis(settings)
-    if redis is not None:
-        print(redis.line(secrets), flush=True)
-    return 0 if all(outcome.ok for outcome in outcomes) and (redis is None or redis.ok) else 1
+    extras = [await check_redis(settings), await check_sign_in(settings)]
+    for extra in extras:
+        if extra is not None:
+            print(extra.line(secrets), flush=True)
+    return 0 if all(outcome.ok for outcome in outcomes) and all(e is None or e.ok for e in extras) else 1
 
 
 def _demo(settings: Settings) -> int:
-    from helpdesk_mcp.adapters.local import load_demo
-    from helpdesk_mcp.adapters.registry import LocalSettings
+    from helpdesk_mcp.adapters.local.demo import load_demo
+    from helpdesk_mcp.adapters.local.settings import LocalSettings
 
     local = next((b for b in settings.backends if isinstance(b.settings, LocalSettings)), None)
     if local is None:

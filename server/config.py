@@ -9,16 +9,29 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    AliasGenerator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from helpdesk_mcp.adapters.registry import BACKEND_TYPES
 from helpdesk_mcp.adapters.settings import credentials
+
+from .auth_config import OAuthSettings, load_oauth
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -44,36 +57,167 @@ class BackendConfig:
     settings: BaseModel
 
 
-@dataclass(frozen=True)
-class Settings:
-    backends: tuple[BackendConfig, ...]
-    read_only: bool = False
-    tools: frozenset[str] | None = None
-    allowed_dirs: tuple[Path, ...] = ()
-    timeout: float = 30.0
+def _flag(value: object) -> object:
+    if isinstance(value, str):
+        if value.strip().lower() in _TRUE:
+            return True
+        if value.strip().lower() in _FALSE:
+            return False
+        raise ValueError(f"expected 1 or 0 (true/false), got {value!r}")
+    return value
+
+
+def _seconds_up_to(most: float, *, zero: str = "") -> Callable[[object], object]:
+    """Seconds as written in the environment, above 0 (or from 0 when `zero` says what 0 means)."""
+
+    def parse(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not ((seconds >= 0) if zero else (seconds > 0)) or not seconds <= most:
+            raise ValueError(f"expected seconds between 0{zero} and {most:g}, got {value.strip()!r}")
+        return seconds
+
+    return parse
+
+
+def _names(value: object) -> object:
+    if isinstance(value, str):
+        return frozenset(name.strip() for name in value.split(",") if name.strip())
+    return value
+
+
+def _directories(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    dirs, missing = [], []
+    for entry in filter(None, (part.strip() for part in value.split(os.pathsep))):
+        path = Path(entry).expanduser()
+        if path.is_dir():
+            dirs.append(path.resolve())
+        else:
+            missing.append(f"{entry} is not an existing directory")
+    if missing:
+        raise ValueError("; ".join(missing))
+    return tuple(dirs)
+
+
+def _log_level(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return level
+
+
+def _confirm_replies(value: object) -> object:
+    if not isinstance(value, str) or value.strip().lower() == "auto":
+        return value.strip().lower() if isinstance(value, str) else value
+    if value.strip().lower() in _TRUE:
+        return "always"
+    if value.strip().lower() in _FALSE:
+        return "never"
+    raise ValueError(f"expected auto, 1 or 0, got {value!r}")
+
+
+def _state_keys(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    if any(len(key.encode()) < MIN_STATE_KEY for key in keys):
+        # The value itself is a secret: say how long it must be, never what it was.
+        raise ValueError(
+            f"each key must be at least {MIN_STATE_KEY} bytes; generate one with: openssl rand -hex 32"
+        )
+    if len(set(keys)) != len(keys):
+        raise ValueError("a key is given twice; list the new key first, then the old one")
+    return tuple(keys)
+
+
+def _redis_url(value: object) -> object:
+    if isinstance(value, str) and urlsplit(value.strip()).scheme not in {"redis", "rediss", "unix"}:
+        # The URL may carry a password: say what it must look like, never what it was.
+        raise ValueError("expected a redis://, rediss:// or unix:// URL")
+    return value.strip() if isinstance(value, str) else value
+
+
+def _a_file(path: Path | None) -> Path | None:
+    if path is None:
+        return None
+    if path.expanduser().is_dir():
+        raise ValueError(f"{path} is a directory; give the path of a file in it")
+    return path.expanduser()
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+class Settings(BaseModel):
+    """Server settings; each is fed by the environment variable `HELPDESK_<NAME>` unless it says otherwise."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        alias_generator=AliasGenerator(validation_alias=lambda name: f"HELPDESK_{name.upper()}"),
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+    backends: tuple[BackendConfig, ...] = ()
+    read_only: Flag = False
+    tools: Annotated[frozenset[str] | None, BeforeValidator(_names)] = None
+    """Tools offered, when not all of them."""
+    allowed_dirs: Annotated[tuple[Path, ...], BeforeValidator(_directories)] = ()
+    timeout: Annotated[float, BeforeValidator(_seconds_up_to(3600))] = 30.0
     http_token: SecretStr | None = None
-    log_level: LogLevel = "WARNING"
-    confirm_replies: ConfirmReplies = "auto"
-    state_keys: tuple[SecretStr, ...] = ()
+    log_level: Annotated[LogLevel, BeforeValidator(_log_level)] = "WARNING"
+    confirm_replies: Annotated[ConfirmReplies, BeforeValidator(_confirm_replies)] = "auto"
+    state_keys: Annotated[tuple[SecretStr, ...], BeforeValidator(_state_keys)] = Field(
+        default=(), validation_alias="HELPDESK_STATE_KEY"
+    )
     """Keys that seal a confirmation in progress (2026-07-28), shared by replicas; first one seals."""
-    http_read_timeout: float = 10.0
+    http_read_timeout: Annotated[float, BeforeValidator(_seconds_up_to(3600))] = 10.0
     """Seconds an HTTP client has to send a request's headers, and then again its body."""
-    duplicate_window: float = 600.0
+    duplicate_window: Annotated[float, BeforeValidator(_seconds_up_to(86400, zero=" (off)"))] = 600.0
     """Seconds in which an identical write without an idempotency key is answered, not sent again."""
-    redis_url: SecretStr | None = None
+    redis_url: Annotated[SecretStr | None, BeforeValidator(_redis_url)] = None
     """Redis that replicas share the write ledger and the vendors' request budgets through."""
-    ledger_db: Path | None = None
+    ledger_db: Annotated[Path | None, AfterValidator(_a_file)] = None
     """SQLite file of the write ledger without Redis; default: beside the local helpdesk's file."""
+    oauth: OAuthSettings | None = None
+    """HTTP sign-in, from the HELPDESK_OAUTH_* variables (see auth_config)."""
+
+    @field_validator("tools")
+    @classmethod
+    def _known_tools(cls, names: frozenset[str] | None, info: ValidationInfo) -> frozenset[str] | None:
+        known: Collection[str] = (info.context or {}).get("known_tools", ())
+        unknown = sorted(names - set(known)) if names is not None and info.context else []
+        if unknown:
+            raise ValueError(f"unknown tool(s) {', '.join(unknown)}; tools: {', '.join(known)}")
+        return names
 
     def secrets(self) -> list[str]:
         """Every secret value configured, so that logs and reports can keep them out."""
         found = [self.http_token] if self.http_token else []
         found += self.state_keys
         found += [self.redis_url] if self.redis_url else []
+        found += [self.oauth.client_secret] if self.oauth and self.oauth.client_secret else []
         return [
             *(secret.get_secret_value() for secret in found),
             *(value for backend in self.backends for value in credentials(backend.settings)),
         ]
+
+
+SETTING_VARIABLES = {
+    str(field.validation_alias): name
+    for name, field in Settings.model_fields.items()
+    if name not in {"backends", "oauth"}
+}
+"""Environment variable -> the server setting it feeds."""
 
 
 def load_settings(
@@ -85,28 +229,20 @@ def load_settings(
     """Build settings from `env` (`HELPDESK_*` and vendor variables) with `overrides` winning.
 
     `overrides` uses the environment variable names too, so a CLI flag and its variable are one
-    setting with one validation and one error text.
+    setting with one validation and one error text. An empty variable is an unset one.
     """
     merged = {**env, **{k: v for k, v in (overrides or {}).items() if v is not None}}
     problems: list[str] = []
     backends = _load_backends(merged, problems)
-    settings = Settings(
-        backends=backends,
-        read_only=_flag(merged, "HELPDESK_READ_ONLY", problems),
-        tools=_tool_list(merged, known_tools, problems),
-        allowed_dirs=_allowed_dirs(merged, problems),
-        timeout=_seconds(merged, "HELPDESK_TIMEOUT", Settings.timeout, problems),
-        http_read_timeout=_seconds(
-            merged, "HELPDESK_HTTP_READ_TIMEOUT", Settings.http_read_timeout, problems
-        ),
-        http_token=_secret(merged, "HELPDESK_HTTP_TOKEN"),
-        log_level=_log_level(merged, problems),
-        confirm_replies=_confirm_replies(merged, problems),
-        state_keys=_state_keys(merged, problems),
-        duplicate_window=_duplicate_window(merged, problems),
-        redis_url=_redis_url(merged, problems),
-        ledger_db=_ledger_db(merged, problems),
-    )
+    oauth = load_oauth(merged, problems)
+    given = {name: value for name, value in merged.items() if name in SETTING_VARIABLES and value.strip()}
+    try:
+        settings = Settings.model_validate(
+            {**given, "backends": backends, "oauth": oauth}, context={"known_tools": tuple(known_tools)}
+        )
+    except ValidationError as exc:
+        problems += _problem_lines(exc, lambda setting: setting)
+        raise ConfigError(problems) from None
     if problems:
         raise ConfigError(problems)
     return settings
@@ -125,7 +261,7 @@ def _load_backends(env: Mapping[str, str], problems: list[str]) -> tuple[Backend
             raw = {key: env[var] for key, var in backend_type.env.items() if env.get(var)}
             declared[backend_type.name] = (backend_type.name, raw, "environment")
 
-    local_forced = _flag(env, "HELPDESK_LOCAL", problems)
+    local_forced = _local_forced(env, problems)
     if (not declared or local_forced) and "local" not in declared:
         local = BACKEND_TYPES["local"]
         raw = {key: env[var] for key, var in local.env.items() if env.get(var)}
@@ -200,141 +336,26 @@ def _validate_backend(
     try:
         settings = backend_type.settings.model_validate(raw)
     except ValidationError as exc:
-        for error in exc.errors():
-            setting = ".".join(str(part) for part in error["loc"])
-            variable = backend_type.env.get(setting) if origin == "environment" else None
-            label = variable or f"{origin} {setting}"
-            # A validator's own sentence, without pydantic's "Value error, " in front of it.
-            message = error["ctx"]["error"] if error["type"] == "value_error" else error["msg"]
-            problems.append(f"{label}: {message}")
+        env = backend_type.env if origin == "environment" else {}
+        problems += _problem_lines(exc, lambda setting: env.get(setting) or f"{origin} {setting}")
         return None
     return BackendConfig(name=name, type=type_name, settings=settings)
 
 
-def _flag(env: Mapping[str, str], variable: str, problems: list[str]) -> bool:
-    value = env.get(variable, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value not in _FALSE:
-        problems.append(f"{variable}: expected 1 or 0 (true/false), got {env[variable]!r}")
-    return False
-
-
-def _tool_list(env: Mapping[str, str], known: Collection[str], problems: list[str]) -> frozenset[str] | None:
-    value = env.get("HELPDESK_TOOLS", "").strip()
-    if not value:
-        return None
-    names = frozenset(name.strip() for name in value.split(",") if name.strip())
-    unknown = sorted(names - set(known))
-    if unknown:
-        problems.append(f"HELPDESK_TOOLS: unknown tool(s) {', '.join(unknown)}; tools: {', '.join(known)}")
-    return names
-
-
-def _allowed_dirs(env: Mapping[str, str], problems: list[str]) -> tuple[Path, ...]:
-    value = env.get("HELPDESK_ALLOWED_DIRS", "")
-    dirs = []
-    for entry in filter(None, (part.strip() for part in value.split(os.pathsep))):
-        path = Path(entry).expanduser()
-        if not path.is_dir():
-            problems.append(f"HELPDESK_ALLOWED_DIRS: {entry} is not an existing directory")
-            continue
-        dirs.append(path.resolve())
-    return tuple(dirs)
-
-
-def _seconds(env: Mapping[str, str], variable: str, default: float, problems: list[str]) -> float:
-    value = env.get(variable, "").strip()
-    if not value:
-        return default
+def _local_forced(env: Mapping[str, str], problems: list[str]) -> bool:
     try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= 3600:
-        problems.append(f"{variable}: expected seconds between 0 and 3600, got {value!r}")
-        return default
-    return seconds
+        return bool(_flag(env.get("HELPDESK_LOCAL", "")))
+    except ValueError as exc:
+        problems.append(f"HELPDESK_LOCAL: {exc}")
+        return False
 
 
-def _secret(env: Mapping[str, str], variable: str) -> SecretStr | None:
-    value = env.get(variable, "")
-    return SecretStr(value) if value else None
-
-
-def _log_level(env: Mapping[str, str], problems: list[str]) -> LogLevel:
-    value = env.get("HELPDESK_LOG_LEVEL", "").strip().upper()
-    if not value:
-        return Settings.log_level
-    for level in LOG_LEVELS:
-        if level == value:
-            return level
-    problems.append(f"HELPDESK_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
-    return Settings.log_level
-
-
-def _confirm_replies(env: Mapping[str, str], problems: list[str]) -> ConfirmReplies:
-    value = env.get("HELPDESK_CONFIRM_REPLIES", "").strip().lower()
-    if value in {"", "auto"}:
-        return "auto"
-    if value in _TRUE:
-        return "always"
-    if value in _FALSE:
-        return "never"
-    problems.append(
-        f"HELPDESK_CONFIRM_REPLIES: expected auto, 1 or 0, got {env['HELPDESK_CONFIRM_REPLIES']!r}"
-    )
-    return "auto"
-
-
-def _state_keys(env: Mapping[str, str], problems: list[str]) -> tuple[SecretStr, ...]:
-    keys = [key.strip() for key in env.get("HELPDESK_STATE_KEY", "").split(",") if key.strip()]
-    if any(len(key.encode()) < MIN_STATE_KEY for key in keys):
-        # The value itself is a secret: say how long it must be, never what it was.
-        problems.append(
-            f"HELPDESK_STATE_KEY: each key must be at least {MIN_STATE_KEY} bytes; "
-            "generate one with: openssl rand -hex 32"
-        )
-        return ()
-    if len(set(keys)) != len(keys):
-        problems.append("HELPDESK_STATE_KEY: a key is given twice; list the new key first, then the old one")
-        return ()
-    return tuple(SecretStr(key) for key in keys)
-
-
-def _duplicate_window(env: Mapping[str, str], problems: list[str]) -> float:
-    value = env.get("HELPDESK_DUPLICATE_WINDOW", "").strip()
-    if not value:
-        return Settings.duplicate_window
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 86400:
-        problems.append(
-            f"HELPDESK_DUPLICATE_WINDOW: expected seconds between 0 (off) and 86400, got {value!r}"
-        )
-        return Settings.duplicate_window
-    return seconds
-
-
-def _redis_url(env: Mapping[str, str], problems: list[str]) -> SecretStr | None:
-    value = env.get("HELPDESK_REDIS_URL", "").strip()
-    if not value:
-        return None
-    if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
-        # The URL may carry a password: say what it must look like, never what it was.
-        problems.append("HELPDESK_REDIS_URL: expected a redis://, rediss:// or unix:// URL")
-        return None
-    return SecretStr(value)
-
-
-def _ledger_db(env: Mapping[str, str], problems: list[str]) -> Path | None:
-    value = env.get("HELPDESK_LEDGER_DB", "").strip()
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    if path.is_dir():
-        problems.append(f"HELPDESK_LEDGER_DB: {value} is a directory; give the path of a file in it")
-        return None
-    return path
+def _problem_lines(exc: ValidationError, label: Callable[[str], str]) -> list[str]:
+    """One line per problem, naming the setting as `label` words it."""
+    lines = []
+    for error in exc.errors():
+        setting = ".".join(str(part) for part in error["loc"])
+        # A validator's own sentence, without pydantic's "Value error, " in front of it.
+        message = error["ctx"]["error"] if error["type"] == "value_error" else error["msg"]
+        lines.append(f"{label(setting)}: {message}")
+    return lines

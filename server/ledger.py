@@ -34,9 +34,10 @@ from helpdesk_mcp.adapters.errors import (
     OutcomeUnknownError,
     UnavailableError,
 )
-from helpdesk_mcp.adapters.registry import LocalSettings, default_local_db
+from helpdesk_mcp.adapters.local.settings import LocalSettings, default_local_db
 from helpdesk_mcp.adapters.settings import HttpSettings
 
+from . import audit
 from .config import Settings
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,23 @@ class WriteLedger:
         self._scopes = {b.name: _scope(b.type, b.settings) for b in settings.backends}
 
     async def once(self, write: Write, send: Callable[[], Awaitable[Result]], shape: type[Result]) -> Result:
-        """`send()` unless the ledger knows this write already; then its first result, `replayed`."""
+        """`send()` unless the ledger knows this write already; then its first result, `replayed`.
+        Either way, and when it fails, one line goes to the audit log."""
+        outcome = "error"
+        ticket = write.hold
+        try:
+            result = await self._once(write, send, shape)
+        except HelpdeskError as exc:
+            outcome = exc.kind
+            raise
+        else:
+            outcome = "replayed" if getattr(result, "replayed", False) else "ok"
+            ticket = getattr(result, "ticket", ticket)
+            return result
+        finally:
+            audit.write(write.tool, write.backend, ticket, write.arguments, outcome)
+
+    async def _once(self, write: Write, send: Callable[[], Awaitable[Result]], shape: type[Result]) -> Result:
         if write.key is None and self._window <= 0:
             return await send()
         scope = self._scopes.get(write.backend, write.backend)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk_mcp.adapters.registry import LocalSettings
+from helpdesk_mcp.adapters.local.settings import LocalSettings
 from helpdesk_mcp.server.config import ConfigError, load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
 

@@ -12,7 +12,6 @@ Facts, not sizes: the token counts live in bench/ (tokens.py), never in a test.
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import importlib
 import re
@@ -27,8 +26,9 @@ import pytest
 from mcp import Client
 
 from helpdesk_mcp.server.app import build_server
-from helpdesk_mcp.server.config import Settings, load_settings
+from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
+from tests.conftest import unthrottled
 
 pytestmark = pytest.mark.anyio
 
@@ -179,15 +179,6 @@ def seeded_ids(fake: Any) -> list[str]:
 def sample(ids: list[str]) -> list[str]:
     step = max(1, len(ids) // SAMPLE)
     return list(dict.fromkeys([*ids[::step][: SAMPLE - 1], ids[-1]]))
-
-
-def unthrottled(settings: Settings) -> Settings:
-    """Our own request-rate limit lifted: it would only make the test wait."""
-    backends = tuple(
-        dataclasses.replace(b, settings=b.settings.model_copy(update={"requests_per_second": 1000.0}))
-        for b in settings.backends
-    )
-    return dataclasses.replace(settings, backends=backends)
 
 
 @dataclass

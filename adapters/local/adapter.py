@@ -24,6 +24,7 @@ from ..model import (
     make_ref,
 )
 from .query import MAX_ROWID, POSITIONS
+from .settings import LocalSettings
 from .store import SEARCH_SECONDS, Store, missing_attachment, missing_ticket
 
 T = TypeVar("T")
@@ -119,3 +120,8 @@ class LocalAdapter(Adapter):
         if number is None:
             raise missing_ticket(make_ref(self.name, ticket_id))
         return number
+
+
+def from_settings(name: str, settings: LocalSettings) -> LocalAdapter:
+    """The adapter of a configured local backend (the registry's builder)."""
+    return LocalAdapter(name, settings.db.expanduser(), agent_name=settings.agent_name)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from ..model import Status
-from ..settings import HttpSettings, HttpUrl, TimeZone
+from ..settings import Env, HttpSettings, HttpUrl, TimeZone
 
 
 class OsticketSettings(HttpSettings):
-    url: HttpUrl = Field(description="Root URL of the helpdesk; the API is under `/api`.")
-    api_key: SecretStr = Field(description="API key (`X-API-Key`), bound to this machine's IP address.")
-    staff_user: str | None = Field(
+    url: Env[HttpUrl] = Field(description="Root URL of the helpdesk; the API is under `/api`.")
+    api_key: Env[SecretStr] = Field(description="API key (`X-API-Key`), bound to this machine's IP address.")
+    staff_user: Env[str | None] = Field(
         default=None, description="Staff user name (`staffUserName`) replies are sent as."
     )
-    timezone: TimeZone = Field(default="UTC", description="Time zone of the helpdesk's timestamps.")
+    timezone: Env[TimeZone] = Field(default="UTC", description="Time zone of the helpdesk's timestamps.")
     statuses: dict[str, Status] = Field(
         default_factory=dict, description="Status name -> normalized status, over the default mapping."
     )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from ..model import Status
-from ..settings import HttpSettings, HttpUrl, TimeZone
+from ..settings import Env, HttpSettings, HttpUrl, TimeZone
 
 
 class PlusofonSettings(HttpSettings):
-    token: SecretStr = Field(description="Bearer token of the Plusofon API.")
-    url: HttpUrl = Field(default="https://restapi.plusofon.ru", description="Base URL of the REST API.")
-    client: str = Field(default="10553", min_length=1, description="Value of the `Client` header.")
-    timezone: TimeZone = Field(default="Europe/Moscow", description="Time zone of local timestamps.")
+    token: Env[SecretStr] = Field(description="Bearer token of the Plusofon API.")
+    url: Env[HttpUrl] = Field(default="https://restapi.plusofon.ru", description="Base URL of the REST API.")
+    client: Env[str] = Field(default="10553", min_length=1, description="Value of the `Client` header.")
+    timezone: Env[TimeZone] = Field(default="Europe/Moscow", description="Time zone of local timestamps.")
     open_status: Status = Field(
         default="open", description="Normalized status of the tickets Plusofon calls active (`status: true`)."
     )

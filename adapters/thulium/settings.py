@@ -8,19 +8,23 @@ from pydantic import Field, SecretStr, field_validator
 
 from ..model import STATUSES, Status
 from ..redact import basic_auth
-from ..settings import HttpSettings, HttpUrl, TimeZone
+from ..settings import Env, HttpSettings, HttpUrl, TimeZone
 
 
 class ThuliumSettings(HttpSettings):
-    url: HttpUrl = Field(description="Base URL of the API, including `/api`.")
-    user: str = Field(min_length=1, description="Login of the Thulium API user (not an agent login).")
-    password: SecretStr = Field(description="Password of the API user.")
-    mailbox: str | None = Field(default=None, description="Mailbox address new tickets are sent from (`to`).")
-    agent_login: str | None = Field(
+    url: Env[HttpUrl] = Field(description="Base URL of the API, including `/api`.")
+    user: Env[str] = Field(min_length=1, description="Login of the Thulium API user (not an agent login).")
+    password: Env[SecretStr] = Field(description="Password of the API user.")
+    mailbox: Env[str | None] = Field(
+        default=None, description="Mailbox address new tickets are sent from (`to`)."
+    )
+    agent_login: Env[str | None] = Field(
         default=None, description="Agent login (`user_login`) that replies are sent as."
     )
-    timezone: TimeZone = Field(default="Europe/Warsaw", description="Time zone of the account's timestamps.")
-    statuses: dict[str, Status] = Field(
+    timezone: Env[TimeZone] = Field(
+        default="Europe/Warsaw", description="Time zone of the account's timestamps."
+    )
+    statuses: Env[dict[str, Status]] = Field(
         default_factory=dict,
         description="Status id or name -> normalized status, over the default names; in the environment "
         "`2=open,5=solved`.",

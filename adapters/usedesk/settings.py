@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 
 from ..model import Status
-from ..settings import HttpSettings, HttpUrl
+from ..settings import Env, HttpSettings, HttpUrl
 
 
 class UsedeskSettings(HttpSettings):
-    api_token: SecretStr = Field(description="API token of the UseDesk account.")
-    url: HttpUrl = Field(default="https://api.usedesk.ru", description="Base URL of the API.")
-    user_id: str | None = Field(
+    api_token: Env[SecretStr] = Field(description="API token of the UseDesk account.")
+    url: Env[HttpUrl] = Field(default="https://api.usedesk.ru", description="Base URL of the API.")
+    user_id: Env[str | None] = Field(
         default=None, pattern=r"^[0-9]+$", description="Id of the agent that replies and notes are sent as."
     )
     statuses: dict[str, Status] = Field(
@@ -23,7 +23,7 @@ class UsedeskSettings(HttpSettings):
         default_factory=dict,
         description="Custom field id -> value, set on every ticket this backend opens.",
     )
-    file_hosts: list[str] = Field(
+    file_hosts: Env[list[str]] = Field(
         default_factory=list,
         description="Hosts besides the API's own that attached files may be downloaded from, "
         "as `files.example.com` (HTTPS) or a full origin such as `http://10.0.0.5:8080`.",

@@ -61,7 +61,7 @@ def test_the_bundle_holds_the_project_and_passes_the_official_validator(
     bundle: Path, node_tools: NodeTools, tmp_path: Path
 ) -> None:
     names = zipfile.ZipFile(bundle).namelist()
-    for needed in ("manifest.json", "launch.py", "pyproject.toml", "README.md", "server/cli.py"):
+    for needed in ("manifest.json", "launch.py", "pyproject.toml", "setup.py", "README.md", "server/cli.py"):
         assert needed in names
     assert "adapters/local/demo.json" in names  # package data that `helpdesk-mcp demo` reads
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]

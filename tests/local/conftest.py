@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk_mcp.adapters.local import LocalAdapter
+from helpdesk_mcp.adapters.local.adapter import LocalAdapter
 
 
 @pytest.fixture

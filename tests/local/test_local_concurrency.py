@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from helpdesk_mcp.adapters.local import LocalAdapter
+from helpdesk_mcp.adapters.local.adapter import LocalAdapter
 from helpdesk_mcp.adapters.model import STATUSES, Message, NewReply, NewTicket, Ticket
 
 pytestmark = pytest.mark.anyio
@@ -73,7 +73,7 @@ from pathlib import Path
 
 import anyio
 
-from helpdesk_mcp.adapters.local import LocalAdapter
+from helpdesk_mcp.adapters.local.adapter import LocalAdapter
 from helpdesk_mcp.adapters.model import NewReply
 
 

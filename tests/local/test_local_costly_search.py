@@ -18,7 +18,7 @@ import pytest
 from mcp import Client
 
 from helpdesk_mcp.adapters.errors import InvalidInputError
-from helpdesk_mcp.adapters.local import LocalAdapter
+from helpdesk_mcp.adapters.local.adapter import LocalAdapter
 from helpdesk_mcp.adapters.local.query import MAX_SEARCH_WORDS
 from helpdesk_mcp.adapters.model import SearchQuery
 from helpdesk_mcp.server.config import load_settings

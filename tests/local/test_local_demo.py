@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from helpdesk_mcp.adapters.errors import InvalidInputError
-from helpdesk_mcp.adapters.local import LocalAdapter, load_demo
+from helpdesk_mcp.adapters.local.adapter import LocalAdapter
+from helpdesk_mcp.adapters.local.demo import load_demo
 from helpdesk_mcp.adapters.model import PRIORITIES, STATUSES, NewTicket, SearchQuery, Ticket
 
 pytestmark = pytest.mark.anyio

@@ -9,8 +9,9 @@ import anyio
 import pytest
 
 from helpdesk_mcp.adapters.errors import InvalidInputError, NotFoundError, UnavailableError
-from helpdesk_mcp.adapters.local import LocalAdapter, schema
+from helpdesk_mcp.adapters.local import schema
 from helpdesk_mcp.adapters.local import store as store_module
+from helpdesk_mcp.adapters.local.adapter import LocalAdapter
 from helpdesk_mcp.adapters.model import FileUpload, NewReply, NewTicket, SearchQuery
 
 pytestmark = pytest.mark.anyio

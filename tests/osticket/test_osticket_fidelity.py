@@ -5,7 +5,6 @@ way osTicket's own code does."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +14,7 @@ from mcp import Client
 from helpdesk_mcp.adapters.model import FileUpload, NewReply, NewTicket
 from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
-from tests.conftest import connect
+from tests.conftest import connect, unthrottled
 from tests.fakes.harness import Fault
 from tests.fakes.osticket import OsticketFake, env_for, vendor_env
 from tests.osticket.conftest import adapter_for
@@ -32,12 +31,8 @@ TRICKY = (
 
 @pytest.fixture
 async def client(fake: OsticketFake) -> AsyncIterator[Client]:
-    settings = load_settings(env_for(fake), known_tools=TOOL_NAMES)
-    fast = tuple(
-        dataclasses.replace(b, settings=b.settings.model_copy(update={"requests_per_second": 200.0}))
-        for b in settings.backends
-    )
-    async with connect(dataclasses.replace(settings, backends=fast), "auto") as connected:
+    settings = unthrottled(load_settings(env_for(fake), known_tools=TOOL_NAMES))
+    async with connect(settings, "auto") as connected:
         yield connected
 
 

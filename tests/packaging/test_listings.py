@@ -21,7 +21,7 @@ import pytest
 from pydantic import SecretStr
 
 from helpdesk_mcp.adapters.registry import BACKEND_TYPES
-from helpdesk_mcp.server.config import Settings, load_settings
+from helpdesk_mcp.server.config import SETTING_VARIABLES, Settings, load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
 
 ROOT = Path(__file__).parent.parent.parent
@@ -37,19 +37,27 @@ HTTP_ONLY = {
     "HELPDESK_HTTP_READ_TIMEOUT": "how long an HTTP client may take to send a request",
     "HELPDESK_STATE_KEY": "shared by HTTP replicas behind one address",
     "HELPDESK_REDIS_URL": "shared by HTTP replicas",
+    "HELPDESK_OAUTH_ISSUER": "sign-in (OAuth) of --transport http",
+    "HELPDESK_OAUTH_RESOURCE": "the URL HTTP clients reach the server at",
+    "HELPDESK_OAUTH_JWKS_URL": "sign-in of --transport http",
+    "HELPDESK_OAUTH_INTROSPECTION_URL": "sign-in of --transport http",
+    "HELPDESK_OAUTH_CLIENT_ID": "sign-in of --transport http",
+    "HELPDESK_OAUTH_CLIENT_SECRET": "sign-in of --transport http",
 }
 """Settings a host that starts the server over stdio (Claude Desktop, a registry client) has no use for."""
 _SETTING = re.compile(r"""["'](HELPDESK_[A-Z_]+)["']""")
 
 
 def settings_the_code_reads() -> set[str]:
-    """Every environment variable the server reads: HELPDESK_* names in the code, and each backend's."""
+    """Every environment variable the server reads: HELPDESK_* names in the code, the server settings'
+    (named after their fields), and each backend's."""
     found = {
         name
         for folder in ("server", "adapters")
         for source in (ROOT / folder).rglob("*.py")
         for name in _SETTING.findall(source.read_text())
     }
+    found |= set(SETTING_VARIABLES)
     for backend_type in BACKEND_TYPES.values():
         found |= {*backend_type.env.values(), *backend_type.enabled_by}
     return found
