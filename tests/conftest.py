@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -9,7 +10,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from mcp import Client
 from mcp_types import ElicitRequestParams, ElicitResult
 
+from helpdesk_mcp.adapters.settings import HttpSettings
 from helpdesk_mcp.server.app import build_server
 from helpdesk_mcp.server.config import Settings, load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
@@ -30,6 +32,19 @@ MakeSettings = Callable[..., Settings]
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _user_data_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A test that names no file for a store still writes under tmp: the user data directory is moved
+    there (for the servers a test starts too), never the developer's own."""
+    saved = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("user-data"))
+    yield
+    if saved is None:
+        del os.environ["XDG_DATA_HOME"]
+    else:
+        os.environ["XDG_DATA_HOME"] = saved
 
 
 @pytest.fixture
@@ -49,6 +64,18 @@ def make_settings(tmp_path: Path) -> MakeSettings:
 @pytest.fixture(params=MODES)
 def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+def unthrottled(settings: Settings) -> Settings:
+    """`settings` with our own request rate lifted on every vendor backend: at a vendor's production
+    rate (UseDesk's is 2 a second) a test against a fake would mostly wait. Tests of throttling keep it."""
+    backends = tuple(
+        replace(b, settings=b.settings.model_copy(update={"requests_per_second": 1000.0}))
+        if isinstance(b.settings, HttpSettings)
+        else b
+        for b in settings.backends
+    )
+    return settings.model_copy(update={"backends": backends})
 
 
 @asynccontextmanager
@@ -105,10 +132,12 @@ class HttpServer:
 
 
 @contextmanager
-def serve_http(tmp_path: Path, *flags: str, host: str = "127.0.0.1", **env: str) -> Iterator[HttpServer]:
-    """The console script serving streamable HTTP on a free port of `host`, a loopback address,
-    until the block ends."""
-    port = free_port()
+def serve_http(
+    tmp_path: Path, *flags: str, host: str = "127.0.0.1", port: int | None = None, **env: str
+) -> Iterator[HttpServer]:
+    """The console script serving streamable HTTP on `port` (default: a free one) of `host`, a
+    loopback address, until the block ends."""
+    port = port or free_port()
     log = tmp_path / f"http-{port}.log"
     with log.open("wb") as stderr:
         process = subprocess.Popen(

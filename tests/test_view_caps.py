@@ -14,7 +14,7 @@ import pytest
 from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
 from helpdesk_mcp.server.views import FILENAME_CHARS, NAME_CHARS, SUBJECT_CHARS, TAG_CHARS
-from tests.conftest import connect
+from tests.conftest import connect, unthrottled
 from tests.fakes import usedesk
 from tests.fakes.thulium import env_for, make_fake
 
@@ -28,7 +28,7 @@ async def test_a_huge_vendor_subject_tag_and_file_name_are_capped_with_a_marker(
         ticket = fake.tickets[fake.showcase_id]
         ticket.subject = "Zwrot " + "x" * HUGE
         ticket.tags = ["faktura", "t" * HUGE]
-        settings = load_settings(env_for(fake), known_tools=TOOL_NAMES)
+        settings = unthrottled(load_settings(env_for(fake), known_tools=TOOL_NAMES))
         async with connect(settings, "auto") as client:
             found = await client.call_tool("search_tickets", {"limit": 20})
             read = await client.call_tool("get_ticket", {"ticket": f"thulium:{fake.showcase_id}"})
@@ -51,7 +51,7 @@ async def test_a_huge_file_name_and_customer_name_are_capped_too() -> None:
         fake.clients[ticket.client_id].name = "N" * HUGE
         token = fake.store_file("f" * HUGE + ".pdf", "application/pdf", b"%PDF-1.4")
         ticket.comments[0].files.append(token)
-        settings = load_settings(usedesk.env_for(fake), known_tools=TOOL_NAMES)
+        settings = unthrottled(load_settings(usedesk.env_for(fake), known_tools=TOOL_NAMES))
         async with connect(settings, "auto") as client:
             read = await client.call_tool("get_ticket", {"ticket": f"usedesk:{ticket.id}"})
     text: str = read.content[0].text  # type: ignore[union-attr]

@@ -25,10 +25,11 @@ VENDOR_BACKENDS: dict[str, tuple[str, dict[str, Any]]] = {
 
 @pytest.fixture(params=["local", *VENDOR_BACKENDS])
 def backend_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Mapping[str, str]]:
+    ledger = {"HELPDESK_LEDGER_DB": str(tmp_path / "ledger.db")}
     if request.param == "local":
-        yield {"HELPDESK_DB": str(tmp_path / "conformance.db")}
+        yield {"HELPDESK_DB": str(tmp_path / "conformance.db"), **ledger}
         return
     module_name, options = VENDOR_BACKENDS[request.param]
     module = importlib.import_module(module_name)
     with module.make_fake(**options).running() as fake:
-        yield module.env_for(fake)
+        yield {**module.env_for(fake), **ledger}

@@ -24,7 +24,7 @@ from mcp import Client
 from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
 from tests.capabilities import CUSTOMER, creatable, scoped
-from tests.conftest import connect
+from tests.conftest import connect, unthrottled
 from tests.fakes.harness import FakeVendor, Fault
 
 pytestmark = pytest.mark.anyio
@@ -68,7 +68,7 @@ def vendor(request: pytest.FixtureRequest) -> Iterator[Vendor]:
 @pytest.fixture
 async def client(vendor: Vendor, tmp_path: Path) -> AsyncIterator[Client]:
     env = {**vendor.env, "HELPDESK_TIMEOUT": TIME_LIMIT, "HELPDESK_LEDGER_DB": str(tmp_path / "ledger.db")}
-    settings = load_settings(env, known_tools=TOOL_NAMES)
+    settings = unthrottled(load_settings(env, known_tools=TOOL_NAMES))
     async with connect(settings, "auto") as connected:
         yield connected
 

@@ -10,7 +10,7 @@ from mcp import Client
 
 from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
-from tests.conftest import connect
+from tests.conftest import connect, unthrottled
 from tests.fakes.plusofon import PlusofonFake, env_for, make_fake
 
 pytestmark = pytest.mark.anyio
@@ -37,7 +37,7 @@ def words(text: str | None) -> list[str]:
 async def test_subject_and_bodies_read_back_as_sent(mode: str) -> None:
     with make_fake(tickets=20).running() as fake:
         assert isinstance(fake, PlusofonFake)
-        settings = load_settings(env_for(fake), known_tools=TOOL_NAMES)
+        settings = unthrottled(load_settings(env_for(fake), known_tools=TOOL_NAMES))
         async with connect(settings, mode) as client:
             created = await ok(client, "create_ticket", {"subject": SUBJECT, "body": BODY})
             assert "not_stored" not in created
@@ -55,7 +55,7 @@ async def test_subject_and_bodies_read_back_as_sent(mode: str) -> None:
 async def test_a_file_plusofon_neither_refused_nor_shows_says_to_read_the_ticket_first() -> None:
     with make_fake(tickets=20, keep_attachments=False).running() as fake:
         assert isinstance(fake, PlusofonFake)
-        settings = load_settings(env_for(fake), known_tools=TOOL_NAMES)
+        settings = unthrottled(load_settings(env_for(fake), known_tools=TOOL_NAMES))
         async with connect(settings, "auto") as client:
             ref = (await ok(client, "create_ticket", {"subject": "Акт", "body": "Акт сверки."}))["ticket"]
             result = await client.call_tool(

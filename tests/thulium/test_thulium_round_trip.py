@@ -9,7 +9,7 @@ from mcp import Client
 
 from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
-from tests.conftest import connect
+from tests.conftest import connect, unthrottled
 from tests.fakes.thulium import FakeThulium, env_for, make_fake
 
 pytestmark = pytest.mark.anyio
@@ -37,7 +37,7 @@ def words(text: str | None) -> list[str]:
 async def test_subject_and_bodies_read_back_as_sent(mode: str) -> None:
     with make_fake(tickets=20).running() as fake:
         assert isinstance(fake, FakeThulium)
-        settings = load_settings(env_for(fake), known_tools=TOOL_NAMES)
+        settings = unthrottled(load_settings(env_for(fake), known_tools=TOOL_NAMES))
         async with connect(settings, mode) as client:
             created = await ok(
                 client,
@@ -61,7 +61,7 @@ async def test_subject_and_bodies_read_back_as_sent(mode: str) -> None:
 async def test_a_field_thulium_has_no_place_for_is_reported_not_stored(mode: str) -> None:
     with make_fake(tickets=20).running() as fake:
         assert isinstance(fake, FakeThulium)
-        settings = load_settings(env_for(fake), known_tools=TOOL_NAMES)
+        settings = unthrottled(load_settings(env_for(fake), known_tools=TOOL_NAMES))
         async with connect(settings, mode) as client:
             created = await ok(
                 client,

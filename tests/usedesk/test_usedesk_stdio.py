@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.conftest import console_script
+from tests.conftest import child_env, console_script
 from tests.fakes.usedesk import UsedeskFake, env_for, make_fake
 from tests.usedesk.conftest import body
 
@@ -43,13 +44,19 @@ def rich_thread(fake: UsedeskFake) -> int:
     )
 
 
-async def test_an_agent_works_a_usedesk_account_over_stdio() -> None:
+async def test_an_agent_works_a_usedesk_account_over_stdio(tmp_path: Path) -> None:
     with make_fake().running() as running:
         assert isinstance(running, UsedeskFake)
         fake = running
-        server = StdioServerParameters(
-            command=console_script(), args=[], env={"PYTHONUNBUFFERED": "1", **env_for(fake)}
+        # The account from the environment, as a user gives it; the request rate from a file (the one place
+        # it is set), lifted so that the test does not wait on UseDesk's 2 a second.
+        config = tmp_path / "helpdesk.toml"
+        config.write_text(
+            '[backends.usedesk]\ntype = "usedesk"\napi_token = "${USEDESK_API_TOKEN}"\n'
+            'url = "${USEDESK_URL}"\nuser_id = "${USEDESK_USER_ID}"\nrequests_per_second = 1000\n'
         )
+        env = dict(child_env(tmp_path, **env_for(fake), HELPDESK_CONFIG=str(config)))
+        server = StdioServerParameters(command=console_script(), args=[], env=env)
         async with Client(server, mode="auto") as client:
             backends = json.loads((await client.read_resource("helpdesk://backends")).contents[0].text)  # type: ignore[union-attr]
             assert [(b["name"], b["type"]) for b in backends["backends"]] == [("usedesk", "usedesk")]
