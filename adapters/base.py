@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Literal
 
+from .errors import UnsupportedError
 from .model import (
     AttachmentContent,
     Capabilities,
@@ -65,7 +66,7 @@ class Adapter(ABC):
         extension, say). Called once as the server starts, under a time limit; a failure is logged and
         left for the first operation to meet."""
 
-    def why_not(self, action: Literal["search", "reply"]) -> str | None:
+    def why_not(self, action: Literal["search", "reply"]) -> UnsupportedError | None:
         """Why this backend cannot `action` where its capabilities say it cannot, naming what would
         allow it (a vendor add-on, a setting); None leaves the server's general sentence."""
         return None

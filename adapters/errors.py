@@ -1,7 +1,9 @@
 """One error taxonomy for every backend.
 
 Adapters raise these; the server turns each into a one-sentence tool error. Messages are written for
-the person or model reading them: what went wrong and what to do next. They never carry secrets.
+the person or model reading them: what went wrong and what to do next. They never carry secrets, and
+name a backend's setting by its field alone (`setting`): where that is given (an environment
+variable, the config file) is the server's to say.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ class HelpdeskError(Exception):
 
     kind = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.setting = setting
+        """The backend setting that would fix this, by its field name (`mailbox`)."""
 
     def reworded(self, message: str) -> Self:
         """This error in other words, as when an adapter says what had been done before it: the same

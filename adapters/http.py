@@ -64,6 +64,8 @@ class VendorFailure:
     """What to do about it, where the vendor's case calls for more than the usual advice."""
     error: type[HelpdeskError] | None = None
     """The vendor's own error class for a case its adapter tells apart; worded by `status` all the same."""
+    setting: str | None = None
+    """The backend setting the advice is about (`api_token`), for the server to say where it is given."""
 
 
 ReadError = Callable[[httpx.Response], VendorFailure | None]
@@ -333,6 +335,8 @@ class VendorClient:
             error = UnavailableError(f"{who} failed on its side{said}{advice}; {later}.")
         if failure is not None and failure.error is not None and not isinstance(error, failure.error):
             error = failure.error(error.message)
+        if failure is not None:
+            error.setting = failure.setting
         return self._redact.error(error)
 
     def _unreachable(self, exc: httpx.TransportError) -> UnavailableError:

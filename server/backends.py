@@ -47,6 +47,19 @@ def check_id(what: str, value: str) -> str:
     return value
 
 
+def with_setting(error: HelpdeskError, adapter: Adapter) -> HelpdeskError:
+    """`error` saying where the setting it names is given: an environment variable sets it only for the
+    backend named after its type, the config file for any backend."""
+    setting = error.setting
+    if setting is None:
+        return error
+    variable = BACKEND_TYPES[adapter.type].env.get(setting) if adapter.name == adapter.type else None
+    where = f"`{setting}` in the config file"
+    if variable is not None:
+        where = f"{variable}, or {where}"
+    return error.reworded(f"{error.message.rstrip('.')} (set by {where}).")
+
+
 class Backends:
     def __init__(self, adapters: Sequence[Adapter], timeout: float, budgets: Budgets | None = None) -> None:
         self._adapters = {adapter.name: adapter for adapter in adapters}
@@ -145,8 +158,10 @@ class Backends:
         try:
             with anyio.fail_after(self._timeout):
                 return await operation()
-        except HelpdeskError:
-            raise
+        except HelpdeskError as exc:
+            if exc.setting is None:
+                raise
+            raise with_setting(exc, adapter) from None
         except TimeoutError:
             if write:
                 raise OutcomeUnknownError(

@@ -21,6 +21,8 @@ from helpdesk_mcp.adapters.cursor import BAD_CURSOR, Cursor
 from helpdesk_mcp.adapters.errors import HelpdeskError, InvalidInputError, UnsupportedError
 from helpdesk_mcp.adapters.model import SearchHit, SearchPage, SearchQuery, TicketSummary
 
+from .backends import with_setting
+
 if TYPE_CHECKING:
     from .backends import Backends
 
@@ -127,7 +129,10 @@ async def merged_search(
 def _unsearchable(adapter: Adapter, query: SearchQuery) -> str | None:
     capabilities = adapter.capabilities
     if not capabilities.search:
-        return adapter.why_not("search") or (
+        refusal = adapter.why_not("search")
+        if refusal is not None:
+            return with_setting(refusal, adapter).message
+        return (
             f"Backend {adapter.name!r} ({adapter.type}) cannot search or list tickets; open one by its ref."
         )
     unsupported = [name for name in query.used_filters() if name not in capabilities.search_filters]

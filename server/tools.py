@@ -27,7 +27,7 @@ from helpdesk_mcp.adapters.model import (
 
 from . import views
 from .approval import Card, FileShown, send_when_approved
-from .backends import Backends
+from .backends import Backends, with_setting
 from .confirm import SendConfirmation, ask_before_sending, quoted
 from .files import disguise, read_upload, sniff
 from .ledger import Write
@@ -233,9 +233,11 @@ def _reply_target(
             "reply publicly (internal=false) or record the note elsewhere."
         )
     if not internal and not capabilities.reply:
+        refusal = adapter.why_not("reply")
+        if refusal is not None:
+            raise with_setting(refusal, adapter)
         raise UnsupportedError(
-            adapter.why_not("reply")
-            or f"Backend {adapter.name!r} ({adapter.type}) cannot send replies through its API."
+            f"Backend {adapter.name!r} ({adapter.type}) cannot send replies through its API."
         )
     if status is not None and not capabilities.status_on_reply:
         raise UnsupportedError(

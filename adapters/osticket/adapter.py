@@ -172,11 +172,13 @@ class OsticketAdapter(Adapter):
         except NotFoundError:
             raise UnavailableError(
                 f"osTicket (backend {self.name!r}) has no API at {self._settings.url}/api: check that "
-                "OSTICKET_URL is the helpdesk's root."
+                "the backend's `url` setting is the helpdesk's root.",
+                setting="url",
             ) from None
         raise UnavailableError(
             f"osTicket (backend {self.name!r}) answered its API probe as osTicket never does; check that "
-            "OSTICKET_URL is the helpdesk's root and that no proxy answers in its place."
+            "the backend's `url` setting is the helpdesk's root and that no proxy answers in its place.",
+            setting="url",
         )
 
     def _learn(self, installed: bool) -> None:
@@ -191,27 +193,28 @@ class OsticketAdapter(Adapter):
 
     async def _need_extension(self, doing: str) -> None:
         if not await self._detect():
-            raise UnsupportedError(self._stock(doing))
+            raise self._stock(doing)
 
-    def _stock(self, doing: str) -> str:
-        return (
+    def _stock(self, doing: str) -> UnsupportedError:
+        return UnsupportedError(
             f"Backend {self.name!r} (osTicket) cannot {doing}: stock osTicket's API only opens tickets (it "
             f"cannot even read one back), and this needs {EXTENSION} installed on the helpdesk; see "
             f"{EXTENSION_DOCS}."
         )
 
-    def why_not(self, action: Literal["search", "reply"]) -> str | None:
+    def why_not(self, action: Literal["search", "reply"]) -> UnsupportedError | None:
         if self._extension is False:
             return self._stock("search tickets" if action == "search" else "reply")
         if action == "reply" and self._staff_user is None:
             return self._no_staff_user()
         return None
 
-    def _no_staff_user(self) -> str:
-        return (
+    def _no_staff_user(self) -> UnsupportedError:
+        return UnsupportedError(
             f"Backend {self.name!r} (osTicket) has the ticket API extension but cannot reply until a staff "
-            "user is configured: set OSTICKET_STAFF_USER (or `staff_user`) to the osTicket user name replies "
-            "are sent as."
+            "user is configured: set the backend's `staff_user` setting to the osTicket user name replies "
+            "are sent as.",
+            setting="staff_user",
         )
 
     async def check(self) -> str:
@@ -386,7 +389,7 @@ class OsticketAdapter(Adapter):
                 "(internal=false) or add the note in osTicket's staff panel."
             )
         if self._staff_user is None:
-            raise UnsupportedError(self._no_staff_user())
+            raise self._no_staff_user()
         text = reply.body.strip()
         if not text:
             raise InvalidInputError("The reply is empty; write a body.")
@@ -435,7 +438,9 @@ class OsticketAdapter(Adapter):
         except NoSuchPersonError:
             raise InvalidInputError(
                 f"osTicket (backend {self.name!r}) has no staff user {self._staff_user!r}, so the reply was "
-                "not sent; set OSTICKET_STAFF_USER to the osTicket user name replies are sent as."
+                "not sent; set the backend's `staff_user` setting to the osTicket user name replies are sent "
+                "as.",
+                setting="staff_user",
             ) from None
         if reply.status is not None and after.status != reply.status:
             # reply.json ignores a status id it does not accept, without saying so.

@@ -69,11 +69,13 @@ from .statuses import Catalogue, CatalogueEntry, StatusMap, parse_catalogue
 from .wire import (
     MissingRecordError,
     Reader,
+    ThuliumMessage,
+    ThuliumTicket,
     attachment_ids,
     ident,
     read_error,
+    serial,
     status_fields,
-    text,
     vendor_minute,
 )
 
@@ -123,7 +125,7 @@ class ThuliumAdapter(Adapter):
         self._catalogue: tuple[float, Catalogue | None] | None = None
         self._learned_at: float | None = None
         # A ticket's tags come only with the list call; one just listed spares get_ticket a second request.
-        self._tags_seen: RecentValues[list[Any]] = RecentValues(TAGS_FRESH_FOR)
+        self._tags_seen: RecentValues[list[str]] = RecentValues(TAGS_FRESH_FOR)
         self._catalogue_lock = anyio.Lock()
         can_create = settings.mailbox is not None
         can_reply = settings.agent_login is not None
@@ -166,9 +168,10 @@ class ThuliumAdapter(Adapter):
     async def get_ticket(self, ticket_id: str) -> Ticket:
         number = self._number(ticket_id)
         raw = await self._fetch(number)
-        if "tags" not in raw:
+        if "tags" not in raw.model_fields_set:
             listed = self._tags_seen.get(number)
-            raw["tags"] = listed if listed is not None else await self._listed_tags(raw)
+            tags = listed if listed is not None else await self._listed_tags(raw)
+            raw = raw.model_copy(update={"tags": tags})
         return self._reader.ticket(raw)
 
     async def download_attachment(self, ticket_id: str, attachment_id: str) -> AttachmentContent:
@@ -184,7 +187,8 @@ class ThuliumAdapter(Adapter):
         if mailbox is None:
             raise UnsupportedError(
                 f"Backend {self.name!r} (thulium) cannot open tickets until its `mailbox` setting "
-                "(THULIUM_MAILBOX) names the Thulium mailbox new tickets are addressed to."
+                "names the Thulium mailbox new tickets are addressed to.",
+                setting="mailbox",
             )
         tokens = await self._upload(ticket.attachments)
         body = escaped_html(ticket.body)
@@ -220,9 +224,7 @@ class ThuliumAdapter(Adapter):
         )
         raw = await self._read_back(ticket_id, "opened the ticket", "instead of opening it again")
         first = min(
-            (m for m in raw.get("messages") or [] if isinstance(m, dict) and text(m.get("type")) == "MAIL"),
-            key=lambda m: _number(m.get("message_id")),
-            default=None,
+            (m for m in raw.messages if m.type == "MAIL"), key=lambda m: serial(m.message_id), default=None
         )
         if first is not None:
             self._names.remember(attachment_ids(first), ticket.attachments)
@@ -240,7 +242,8 @@ class ThuliumAdapter(Adapter):
         if login is None:
             raise UnsupportedError(
                 f"Backend {self.name!r} (thulium) cannot reply until its `agent_login` setting "
-                "(THULIUM_AGENT_LOGIN) names the agent login replies are sent as."
+                "names the agent login replies are sent as.",
+                setting="agent_login",
             )
         if not reply.body.strip():
             raise InvalidInputError("The reply is empty; write a body.")
@@ -252,9 +255,9 @@ class ThuliumAdapter(Adapter):
         payload: dict[str, Any] = {"body": body, "body_type": "HTML", "user_login": login}
         if tokens:
             payload["attachments"] = tokens
-        known = {text(m.get("message_id")) for m in before.get("messages") or [] if isinstance(m, dict)}
+        known = {m.message_id for m in before.messages}
 
-        async def send() -> tuple[dict[str, Any], dict[str, Any]]:
+        async def send() -> tuple[ThuliumMessage, ThuliumTicket]:
             await self._client.write("POST", f"tickets/{number}/agent_response", **_json_body(payload))
             return await self._posted_reply(number, known, body)
 
@@ -265,7 +268,7 @@ class ThuliumAdapter(Adapter):
         )
         self._names.remember(attachment_ids(posted), reply.attachments)
         message = self._reader.message(posted, self._reader.summary(after).requester)
-        if target is not None and reply.status is not None and ident(after.get("status_id")) != target.id:
+        if target is not None and reply.status is not None and after.status_id != target.id:
             await self._set_status(number, ref, message.id, reply.status, target)
         return message
 
@@ -276,7 +279,7 @@ class ThuliumAdapter(Adapter):
 
     async def _pages(
         self, params: dict[str, str | list[str]], size: int
-    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+    ) -> AsyncGenerator[list[ThuliumTicket], None]:
         """The listing call after call. Each call overlaps the last a little: a ticket already read
         that changes meanwhile leaves a `date_to` window and shifts the rest up, which would
         otherwise skip one; what is read twice counts once (`ordered`)."""
@@ -289,7 +292,7 @@ class ThuliumAdapter(Adapter):
                 return
             offset += len(page) - overlap
 
-    async def _list(self, params: dict[str, str | list[str]]) -> list[dict[str, Any]]:
+    async def _list(self, params: dict[str, str | list[str]]) -> list[ThuliumTicket]:
         response = await self._client.read("GET", "tickets", params=params)
         payload = self._client.json(response)
         result = payload.get("result") if isinstance(payload, dict) else None
@@ -298,15 +301,15 @@ class ThuliumAdapter(Adapter):
                 f"Thulium (backend {self.name!r}) listed tickets in a shape its API does not document; "
                 "try again later."
             )
-        items = [item for item in result if isinstance(item, dict)]
+        items = [ThuliumTicket.model_validate(item) for item in result if isinstance(item, dict)]
         for item in items:
-            if isinstance(item.get("tags"), list) and ident(item.get("ticket_id")):
-                self._tags_seen.put(text(item["ticket_id"]), list(item["tags"]))
+            if "tags" in item.model_fields_set and item.ticket_id:
+                self._tags_seen.put(item.ticket_id, item.tags)
             # Each ticket shows its status's id beside its name: what setting a status needs.
             self._statuses.learn(*status_fields(item))
         return items
 
-    async def _fetch(self, number: str) -> dict[str, Any]:
+    async def _fetch(self, number: str) -> ThuliumTicket:
         try:
             response = await self._client.read(
                 "GET", f"tickets/{number}", params={"include_custom_fields": "true"}
@@ -322,24 +325,21 @@ class ThuliumAdapter(Adapter):
                 f"Thulium (backend {self.name!r}) answered with a ticket in a shape its API does not "
                 "document; try again later."
             )
-        self._statuses.learn(*status_fields(payload))
-        return payload
+        ticket = ThuliumTicket.model_validate(payload)
+        self._statuses.learn(*status_fields(ticket))
+        return ticket
 
-    async def _listed_tags(self, raw: dict[str, Any]) -> list[Any]:
+    async def _listed_tags(self, raw: ThuliumTicket) -> list[str]:
         """A ticket's tags: the single-ticket call leaves them out, but the list call, asked for the
         ticket that holds one of its messages, has them."""
-        messages = [
-            m for m in raw.get("messages") or [] if isinstance(m, dict) and ident(m.get("message_id"))
-        ]
+        messages = [m for m in raw.messages if ident(m.message_id)]
         if not messages:
             return []
-        listed = await self._list(
-            {"message_id": text(messages[0]["message_id"]), "limit": "1", "offset": "0"}
-        )
-        same = [item for item in listed if ident(item.get("ticket_id")) == ident(raw.get("ticket_id"))]
-        return list(same[0].get("tags") or []) if same else []
+        listed = await self._list({"message_id": messages[0].message_id, "limit": "1", "offset": "0"})
+        same = [item for item in listed if item.ticket_id == raw.ticket_id]
+        return same[0].tags if same else []
 
-    async def _read_back(self, number: str, done: str, instead: str) -> dict[str, Any]:
+    async def _read_back(self, number: str, done: str, instead: str) -> ThuliumTicket:
         """The ticket right after a write succeeded; failing to read it must not pass for a failed write."""
         try:
             return await self._fetch(number)
@@ -383,21 +383,20 @@ class ThuliumAdapter(Adapter):
             "offset": "0",
         }
         listed = await self._list(params)
+        sent = escaped_html(ticket.body)
         found = [
             raw
             for raw in listed
-            if text(raw.get("subject")).strip() == ticket.subject.strip()
-            and text(raw.get("from")).strip().casefold() == (ticket.requester_email or "").strip().casefold()
-            and any(
-                _same_text(text(m.get("body")), escaped_html(ticket.body)) for m in raw.get("messages") or []
-            )
+            if raw.subject.strip() == ticket.subject.strip()
+            and raw.from_.strip().casefold() == (ticket.requester_email or "").strip().casefold()
+            and any(_same_text(m.body, sent) for m in raw.messages)
         ]
-        newest = max(found, key=lambda raw: _number(raw.get("ticket_id")), default=None)
-        return None if newest is None else ident(newest.get("ticket_id"))
+        newest = max(found, key=lambda raw: serial(raw.ticket_id or ""), default=None)
+        return None if newest is None else newest.ticket_id
 
     async def _posted_reply(
         self, number: str, known: set[str], body: str
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> tuple[ThuliumMessage, ThuliumTicket]:
         """The reply Thulium just took (it answers `[]`, without its id) and the ticket as it is now."""
         ref = make_ref(self.name, number)
         try:
@@ -408,21 +407,21 @@ class ThuliumAdapter(Adapter):
                 f"({exc.message.rstrip('.')}); read it before sending anything again."
             ) from None
         new = _new_replies(after, known)
-        matching = [m for m in new if _same_text(text(m.get("body")), body)] or new
+        matching = [m for m in new if _same_text(m.body, body)] or new
         if not matching:
             raise UnavailableError(
                 f"Thulium took the reply to {ref} but does not show it in the thread yet; "
                 "read the ticket before sending anything again."
             )
-        return max(matching, key=lambda m: _number(m.get("message_id"))), after
+        return max(matching, key=lambda m: serial(m.message_id)), after
 
     async def _find_reply(
         self, number: str, known: set[str], body: str
-    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    ) -> tuple[ThuliumMessage, ThuliumTicket] | None:
         """The reply a post whose answer was lost added, with the ticket as it is now; None if none shows."""
         after = await self._fetch(number)
-        matching = [m for m in _new_replies(after, known) if _same_text(text(m.get("body")), body)]
-        return (max(matching, key=lambda m: _number(m.get("message_id"))), after) if matching else None
+        matching = [m for m in _new_replies(after, known) if _same_text(m.body, body)]
+        return (max(matching, key=lambda m: serial(m.message_id)), after) if matching else None
 
     async def _set_status(
         self, number: str, ref: str, message_id: str, status: Status, target: CatalogueEntry
@@ -437,7 +436,7 @@ class ThuliumAdapter(Adapter):
             return True
 
         async def look() -> bool | None:
-            return True if ident((await self._fetch(number)).get("status_id")) == target.id else None
+            return True if (await self._fetch(number)).status_id == target.id else None
 
         try:
             await send_once(
@@ -472,14 +471,16 @@ class ThuliumAdapter(Adapter):
         if catalogue is not None:
             raise InvalidInputError(
                 f"Backend {self.name!r} (thulium) has no status that means {status!r} (its statuses: "
-                f"{self._statuses.describe(catalogue)}); choose another, or map one by id with "
-                "THULIUM_STATUSES (the backend's `statuses` setting, such as 23=solved); nothing was sent."
+                f"{self._statuses.describe(catalogue)}), so nothing was sent; choose another, or map one by "
+                "id in the backend's `statuses` setting, such as 23=solved.",
+                setting="statuses",
             )
         raise InvalidInputError(
             f"Backend {self.name!r} (thulium) knows no status that means {status!r}: Thulium's API does not "
-            f"list an account's statuses, and its tickets show {self._statuses.describe(None)}; map the id "
-            "of the status to set with THULIUM_STATUSES (the backend's `statuses` setting, such as "
-            "23=solved); nothing was sent."
+            f"list an account's statuses, and its tickets show {self._statuses.describe(None)}, so nothing "
+            "was sent; map the id of the status to set in the backend's `statuses` setting, such as "
+            "23=solved.",
+            setting="statuses",
         )
 
     async def _learn_statuses(self) -> bool:
@@ -543,18 +544,9 @@ def _not_sent(ticket: NewTicket) -> list[NotStored]:
     ]
 
 
-def _new_replies(ticket: dict[str, Any], known: set[str]) -> list[dict[str, Any]]:
+def _new_replies(ticket: ThuliumTicket, known: set[str]) -> list[ThuliumMessage]:
     """The agent replies of `ticket` whose ids are not in `known`."""
-    return [
-        m
-        for m in ticket.get("messages") or []
-        if isinstance(m, dict) and text(m.get("type")) == "REPLY" and text(m.get("message_id")) not in known
-    ]
-
-
-def _number(value: Any) -> int:
-    raw = text(value).strip()
-    return int(raw) if raw.isdigit() else 0
+    return [m for m in ticket.messages if m.type == "REPLY" and m.message_id not in known]
 
 
 def _same_text(vendor_body: str, sent_html: str) -> bool:

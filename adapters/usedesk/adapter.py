@@ -214,8 +214,9 @@ class UsedeskAdapter(Adapter):
         user_id = self._settings.user_id
         if user_id is None:
             raise UnsupportedError(
-                f"Backend {self.name!r} (usedesk) needs the agent to post as: set USEDESK_USER_ID "
-                "(or `user_id` in the config file) to that agent's UseDesk user id."
+                f"Backend {self.name!r} (usedesk) needs the agent to post as: set its `user_id` setting to "
+                "that agent's UseDesk user id.",
+                setting="user_id",
             )
         status_id = self._statuses.write(reply.status) if reply.status else None
         what = "note" if reply.internal else "reply"
@@ -448,8 +449,9 @@ class UsedeskAdapter(Adapter):
             host = host if len(host) <= 100 else host[:99] + "…"
             raise UnsupportedError(
                 f"The file {name!r} is at {host}, not on the API's own host, so it is not downloaded; if "
-                f"{host} is where this UseDesk account keeps its files, add it to USEDESK_FILE_HOSTS "
-                "(`file_hosts` in the config file)."
+                f"{host} is where this UseDesk account keeps its files, add it to the backend's `file_hosts` "
+                "setting.",
+                setting="file_hosts",
             )
 
         response, content = await self._client.download(url, max_bytes=MAX_FILE_BYTES, allowed=allowed)

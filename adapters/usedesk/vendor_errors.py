@@ -21,7 +21,7 @@ _AUTH_WORDS = ("token", "unauthori", "forbidden", "access denied", "доступ
 _MISSING_WORDS = ("not found", "не найден", "does not exist", "doesn't exist", "не существует")
 _LIMIT_WORDS = ("too many", "rate limit", "слишком много")
 _MAX_VENDOR_TEXT = 300
-_CREDENTIAL_ADVICE = "check the token configured for the backend (USEDESK_API_TOKEN or `api_token`)"
+_CREDENTIAL_ADVICE = "check the backend's `api_token` setting"
 
 
 def vendor_error_reader(secret: str) -> ReadError:
@@ -45,8 +45,9 @@ def vendor_error_reader(secret: str) -> ReadError:
         # An error body is a failure whatever status it came with; what kind comes from its code where
         # that is HTTP-like, else from its words, else from the status.
         kind = _http_like(body.get("code")) or _by_words(said) or response.status_code
-        advice = _CREDENTIAL_ADVICE if kind in (401, 403) else ""
-        return VendorFailure(said, max(kind, 400), advice=advice)
+        if kind in (401, 403):
+            return VendorFailure(said, kind, advice=_CREDENTIAL_ADVICE, setting="api_token")
+        return VendorFailure(said, max(kind, 400))
 
     return read_error
 

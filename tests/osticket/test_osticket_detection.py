@@ -99,8 +99,9 @@ async def test_without_a_staff_user_replies_are_not_offered(fake: OsticketFake) 
     adapter = adapter_for(fake, staff_user=None)
     await adapter.start()
     assert adapter.capabilities.search and not adapter.capabilities.reply
-    with pytest.raises(UnsupportedError, match="OSTICKET_STAFF_USER"):
+    with pytest.raises(UnsupportedError, match="`staff_user` setting") as refused:
         await adapter.reply(fake.tickets[0].number, NewReply(body="Hello"))
+    assert refused.value.setting == "staff_user"
     await adapter.aclose()
 
 
@@ -116,7 +117,10 @@ async def test_a_probe_that_fails_is_tried_again_at_first_use(fake: OsticketFake
 
 async def test_a_url_that_is_not_the_helpdesk_root_is_named(fake: OsticketFake) -> None:
     adapter = adapter_for(fake, url=fake.url + "/helpdesk")
-    with pytest.raises(UnavailableError, match="check that OSTICKET_URL is the helpdesk's root"):
+    with pytest.raises(
+        UnavailableError, match="check that the backend's `url` setting is the helpdesk's root"
+    ) as bad:
         await adapter.create_ticket(NewTicket(subject="s", body="b", requester_email="ola@example.com"))
+    assert bad.value.setting == "url"
     assert fake.received("POST") == []
     await adapter.aclose()

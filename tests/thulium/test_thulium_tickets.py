@@ -237,7 +237,8 @@ async def test_a_status_no_known_status_means_refuses_before_sending(
         await adapter.reply(str(fake.showcase_id), NewReply(body="Rozwiązane.", status="solved"))
 
     said = refused.value.message
-    assert "'solved'" in said and "THULIUM_STATUSES" in said and "nothing was sent" in said
+    assert "'solved'" in said and "`statuses` setting" in said and "nothing was sent" in said
+    assert refused.value.setting == "statuses"
     assert f"Rozwiązane (id {SOLVED}: open)" in said, "the statuses seen, with the ids to map"
     assert fake.received("POST") == [] and fake.received("PUT") == []
     with pytest.raises(InvalidInputError):
@@ -287,10 +288,11 @@ async def test_what_thulium_cannot_do_is_refused_plainly(
 
     bare = make_adapter(mailbox=None, agent_login=None)
     assert not (bare.capabilities.create or bare.capabilities.reply or bare.capabilities.attachments)
-    with pytest.raises(UnsupportedError, match="THULIUM_MAILBOX"):
+    with pytest.raises(UnsupportedError, match="`mailbox` setting") as no_mailbox:
         await bare.create_ticket(NewTicket(subject="x", body="y"))
-    with pytest.raises(UnsupportedError, match="THULIUM_AGENT_LOGIN"):
+    with pytest.raises(UnsupportedError, match="`agent_login` setting") as no_login:
         await bare.reply(str(fake.showcase_id), NewReply(body="x"))
+    assert (no_mailbox.value.setting, no_login.value.setting) == ("mailbox", "agent_login")
     assert fake.received("POST") == [] and fake.received("PUT") == []
 
 

@@ -35,7 +35,7 @@ async def test_a_wrong_token_is_an_auth_error_in_usedesks_words(fake: UsedeskFak
         await adapter.check()
     await adapter.aclose()
 
-    assert "Api token is not valid" in raised.value.message and "USEDESK_API_TOKEN" in raised.value.message
+    assert "Api token is not valid" in raised.value.message and raised.value.setting == "api_token"
     assert len(fake.received("POST")) == 1, "an answer, not a fault: not retried"
 
 

@@ -148,8 +148,9 @@ async def test_replying_to_a_new_ticket_opens_it(fake: UsedeskFake, adapter: Use
 
 async def test_without_an_agent_replies_say_which_variable_to_set(fake: UsedeskFake) -> None:
     adapter = adapter_for(fake, user_id=None)
-    with pytest.raises(UnsupportedError, match="USEDESK_USER_ID"):
+    with pytest.raises(UnsupportedError, match="`user_id` setting") as refused:
         await adapter.reply(open_ticket(fake), NewReply(body="Hello"))
+    assert refused.value.setting == "user_id", "the server says where the setting is given"
     created = await adapter.create_ticket(NewTicket(subject="Still possible", body="Customers open tickets."))
     await adapter.aclose()
 
