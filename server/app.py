@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import RequestStateSecurity
 from mcp.server.mcpserver.tools import Tool
 
@@ -41,7 +43,12 @@ def build_server(settings: Settings, *, clock: Callable[[], float] = time.monoto
     cards = approval.offered(settings, tools)
     if cards:
         tools = approval.add_cards(tools)
-    permissions = Permissions(settings, offered=frozenset(tool.name for tool in tools))
+    permissions = Permissions(
+        settings,
+        offered=frozenset(tool.name for tool in tools),
+        reading=frozenset(t.name for t in tools if t.annotations and t.annotations.read_only_hint),
+    )
+    auth, verifier = sign_in(settings)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -72,6 +79,8 @@ def build_server(settings: Settings, *, clock: Callable[[], float] = time.monoto
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         tools=tools,
+        auth=auth,
+        token_verifier=verifier,
         log_level=settings.log_level,
         middleware=[
             log_requests,
@@ -90,3 +99,12 @@ def build_server(settings: Settings, *, clock: Callable[[], float] = time.monoto
     )
     resources.register(server, lambda: running[-1] if running else None, permissions)
     return server
+
+
+def sign_in(settings: Settings) -> tuple[AuthSettings | None, TokenVerifier | None]:
+    """The SDK's resource-server settings and token verifier when HTTP sign-in is configured."""
+    if settings.oauth is None:
+        return None, None
+    from .auth_tokens import resource_server  # JWT and crypto load only where sign-in is on
+
+    return resource_server(settings.oauth, settings.http_token)

@@ -41,6 +41,8 @@ KEYS_LIFETIME = 3600.0
 LEEWAY = 30
 """Seconds of clock difference with the issuer allowed for `exp` and `nbf`."""
 _TIMEOUT = 10.0
+FETCH_ERRORS = (httpx.HTTPError, ValueError, KeyError, TypeError)
+"""What fetching the issuer's metadata or keys raises when it cannot be reached or read."""
 
 
 class StaticToken:
@@ -95,18 +97,21 @@ class IssuerKeys:
         return self._keys.get(kid)
 
     async def _fetch(self) -> None:
-        self._fetched = self._clock()
         try:
-            url = self._oauth.jwks_url or await self._jwks_uri()
-            response = await self._http.get(url)
-            response.raise_for_status()
-            published = response.json()["keys"]
-            if not isinstance(published, list):
-                raise TypeError("keys is not a list")
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            await self.load()
+        except FETCH_ERRORS as exc:
             # Keep the keys known so far: an issuer down for a moment must not sign everybody out.
             log.warning("Could not fetch the OAuth issuer's keys (%s)", type(exc).__name__)
-            return
+
+    async def load(self) -> int:
+        """Fetch the issuer's keys now and say how many can sign; raises one of FETCH_ERRORS."""
+        self._fetched = self._clock()
+        url = self._oauth.jwks_url or await self._jwks_uri()
+        response = await self._http.get(url)
+        response.raise_for_status()
+        published = response.json()["keys"]
+        if not isinstance(published, list):
+            raise ValueError("the issuer's JWKS has no list of keys")
         keys: dict[str | None, tuple[jwt.PyJWK, str | None]] = {}
         for entry in published:
             if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
@@ -118,6 +123,7 @@ class IssuerKeys:
             declared = entry.get("alg")
             keys[key.key_id] = (key, declared if isinstance(declared, str) else None)
         self._keys = keys
+        return len(keys)
 
     async def _jwks_uri(self) -> str:
         """`jwks_uri` from the issuer's metadata (RFC 8414), or its OpenID configuration."""
@@ -253,6 +259,47 @@ def _refused(why: str) -> AccessToken | None:
     """None, the verifier's refusal (the SDK answers 401), with the reason in the log."""
     log.info("Refused a bearer token: %s", why)
     return None
+
+
+async def probe(oauth: OAuthSettings) -> tuple[bool, str]:
+    """Whether this server can check tokens with `oauth` as configured, and a sentence saying so."""
+    async with httpx.AsyncClient(timeout=_TIMEOUT) as http:
+        if oauth.introspection_url and oauth.client_id and oauth.client_secret:
+            try:
+                response = await http.post(
+                    oauth.introspection_url,
+                    data={"token": "helpdesk-mcp-check"},
+                    auth=(oauth.client_id, oauth.client_secret.get_secret_value()),
+                )
+                answer = response.json() if response.status_code == 200 else None
+            except (httpx.HTTPError, ValueError) as exc:
+                return False, (
+                    f"the introspection endpoint could not be reached ({type(exc).__name__}); "
+                    "check HELPDESK_OAUTH_INTROSPECTION_URL"
+                )
+            if response.status_code in (400, 401, 403):
+                return False, (
+                    "the issuer refused this server's client credentials; check HELPDESK_OAUTH_CLIENT_ID "
+                    "and HELPDESK_OAUTH_CLIENT_SECRET"
+                )
+            if not isinstance(answer, dict) or "active" not in answer:
+                return False, (
+                    f"the introspection endpoint answered {response.status_code}, not an RFC 7662 "
+                    "answer; check HELPDESK_OAUTH_INTROSPECTION_URL"
+                )
+            return True, "the introspection endpoint answers this server"
+        try:
+            count = await IssuerKeys(http, oauth, time.monotonic).load()
+        except FETCH_ERRORS as exc:
+            reason = str(exc) if isinstance(exc, ValueError) and str(exc).startswith("the ") else None
+            setting = "HELPDESK_OAUTH_JWKS_URL" if oauth.jwks_url else "HELPDESK_OAUTH_ISSUER"
+            return (
+                False,
+                f"could not fetch the issuer's keys ({reason or type(exc).__name__}); check {setting}",
+            )
+        if not count:
+            return False, "the issuer publishes no signing key this server can use"
+        return True, f"{count} signing key{'s' if count > 1 else ''} fetched"
 
 
 def resource_server(oauth: OAuthSettings, static: SecretStr | None) -> tuple[AuthSettings, TokenVerifier]:

@@ -108,3 +108,22 @@ async def check_redis(settings: Settings) -> RedisOutcome | None:
     finally:
         await ledger.aclose()
     return RedisOutcome(True, "reachable; the write ledger and the vendors' request budgets are shared there")
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    ok: bool
+    detail: str
+
+    def line(self, secrets: list[str]) -> str:
+        status = "ok  " if self.ok else "FAIL"
+        return redact(f"{status} sign-in (HELPDESK_OAUTH_ISSUER): {self.detail}", secrets)
+
+
+async def check_sign_in(settings: Settings) -> SignInOutcome | None:
+    """Can this server check sign-in tokens: fetch the issuer's keys, or be answered by introspection?"""
+    if settings.oauth is None:
+        return None
+    from .auth_tokens import probe
+
+    return SignInOutcome(*await probe(settings.oauth))
