@@ -171,7 +171,7 @@ class PlusofonAdapter(Adapter):
         if not created.messages:
             raise OutcomeUnknownError(
                 f"Ticket {created.ref} was opened, but Plusofon showed no first message to attach the files "
-                "to; read the ticket and attach them with attach_file."
+                "to; read the ticket and attach them to it."
             )
         after, refused = await self._attach_all(
             ticket_id, created.messages[0].id, ticket.attachments, f"Ticket {created.ref} was opened"
@@ -318,7 +318,7 @@ class PlusofonAdapter(Adapter):
     def _missing(self, number: str) -> NotFoundError:
         return NotFoundError(
             f"Ticket {make_ref(self.name, number)} does not exist in this Plusofon account; "
-            "search_tickets lists its tickets."
+            "a search lists its tickets."
         )
 
     def _odd_shape(self, what: str, exc: ShapeError) -> HelpdeskError:

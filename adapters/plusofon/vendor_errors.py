@@ -33,7 +33,7 @@ def read_error(response: httpx.Response) -> VendorFailure | None:
         return None
     code, said = failure
     if _NOT_FOUND.search(said):
-        return VendorFailure(said, 404, advice="search_tickets lists the account's tickets")
+        return VendorFailure(said, 404, advice="a search lists the account's tickets")
     if code in {401, 403} or _NO_ACCESS.search(said):
         return VendorFailure(
             said,

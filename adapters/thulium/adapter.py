@@ -220,7 +220,7 @@ class ThuliumAdapter(Adapter):
         ticket_id = await send_once(
             send,
             lambda: self._find_created(ticket, started),
-            unknown=f"search_tickets for {ticket.subject!r} before opening it again.",
+            unknown=f"search for {ticket.subject!r} before opening it again.",
         )
         raw = await self._read_back(ticket_id, "opened the ticket", "instead of opening it again")
         first = min(
@@ -317,7 +317,7 @@ class ThuliumAdapter(Adapter):
         except MissingRecordError:
             raise NotFoundError(
                 f"There is no ticket {make_ref(self.name, number)} in Thulium; check the ref, "
-                "or find the ticket with search_tickets."
+                "or find the ticket by searching."
             ) from None
         payload = self._client.json(response)
         if not isinstance(payload, dict):
@@ -346,7 +346,7 @@ class ThuliumAdapter(Adapter):
         except HelpdeskError as exc:
             raise UnavailableError(
                 f"Thulium {done} ({make_ref(self.name, number)}), but reading it back failed "
-                f"({exc.message.rstrip('.')}); read it with get_ticket {instead}."
+                f"({exc.message.rstrip('.')}); read it {instead}."
             ) from None
 
     async def _upload(self, files: tuple[FileUpload, ...]) -> list[str]:

@@ -197,7 +197,7 @@ class UsedeskAdapter(Adapter):
             except HelpdeskError as exc:
                 raise exc.reworded(
                     f"The ticket was opened as {make_ref(self.name, ticket_id)}, but reading it back failed "
-                    f"({exc.message.rstrip('.')}); read it with get_ticket and do not open it again."
+                    f"({exc.message.rstrip('.')}); read it and do not open it again."
                 ) from None
 
         created = await send_once(
@@ -285,13 +285,13 @@ class UsedeskAdapter(Adapter):
         except OutcomeUnknownError as exc:
             raise OutcomeUnknownError(
                 f"{done}, and whether the internal note that adds them arrived is unknown "
-                f"({exc.message.rstrip('.')}); read {ref} before attaching them with attach_file, and do "
-                "not open the ticket again."
+                f"({exc.message.rstrip('.')}); read {ref} before attaching them again, and do not open "
+                "the ticket again."
             ) from None
         except HelpdeskError as exc:
             raise exc.reworded(
                 f"{done}, and adding them in an internal note failed ({exc.message.rstrip('.')}); attach "
-                f"them to {ref} with attach_file, and do not open the ticket again."
+                f"them to {ref} again, and do not open the ticket again."
             ) from None
         note = wire.ident(answer.get("comment_id")) or "?"
         try:
@@ -472,8 +472,7 @@ class UsedeskAdapter(Adapter):
 
     def _missing(self, ref: str, exc: NotFoundError) -> NotFoundError:
         return NotFoundError(
-            f"Ticket {ref} was not found ({exc.message.rstrip('.')}); check the ref or find it with "
-            "search_tickets."
+            f"Ticket {ref} was not found ({exc.message.rstrip('.')}); check the ref or find it by searching."
         )
 
     def _tag_list(self, tags: Sequence[str]) -> str:

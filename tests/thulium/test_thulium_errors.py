@@ -107,7 +107,7 @@ async def test_a_create_that_did_not_land_says_how_to_check(
     with pytest.raises(OutcomeUnknownError) as unknown:
         await adapter.create_ticket(NEW)
 
-    assert "search_tickets for 'Brak dostawy 5521'" in unknown.value.message
+    assert "search for 'Brak dostawy 5521'" in unknown.value.message
     assert len(fake.received(method, path)) == 1 and len(fake.tickets) == count
 
 
