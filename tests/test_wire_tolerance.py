@@ -20,7 +20,7 @@ from helpdesk_mcp.adapters.osticket.wire import parse_ticket
 from helpdesk_mcp.adapters.plusofon.wire import ShapeError, Statuses, read_ticket
 from helpdesk_mcp.adapters.thulium.attachments import AttachmentNames
 from helpdesk_mcp.adapters.thulium.statuses import StatusMap as ThuliumStatuses
-from helpdesk_mcp.adapters.thulium.wire import Reader
+from helpdesk_mcp.adapters.thulium.wire import Reader, ThuliumTicket
 from helpdesk_mcp.adapters.usedesk import wire as usedesk
 from helpdesk_mcp.adapters.usedesk.statuses import StatusMap as UsedeskStatuses
 
@@ -98,7 +98,7 @@ Read = Callable[[dict[str, Any]], Ticket]
 
 def _thulium(raw: dict[str, Any]) -> Ticket:
     reader = Reader("thulium", ZONE, ThuliumStatuses("thulium", {}), AttachmentNames())
-    return reader.ticket(raw)
+    return reader.ticket(ThuliumTicket.model_validate(raw))
 
 
 def _usedesk(raw: dict[str, Any]) -> Ticket:

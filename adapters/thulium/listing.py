@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field
@@ -27,7 +27,7 @@ from ..cursor import Cursor
 from ..filtering import matches
 from ..html_text import html_to_text, looks_like_html
 from ..model import SearchQuery, TicketSummary
-from .wire import ident, local_minute, next_minute, text, vendor_minute
+from .wire import ThuliumTicket, local_minute, next_minute, vendor_minute
 
 
 def _minute(value: str) -> str:
@@ -49,7 +49,7 @@ class Row:
 
     id: str
     minute: str
-    raw: dict[str, Any]
+    raw: ThuliumTicket
 
     @property
     def position(self) -> Position:
@@ -94,17 +94,16 @@ class Matcher:
         """Whether tickets Thulium lists may be dropped here, so that more must be read per page."""
         return bool(self._query.used_filters())
 
-    def matches(self, summary: TicketSummary, raw: dict[str, Any]) -> bool:
+    def matches(self, summary: TicketSummary, raw: ThuliumTicket) -> bool:
         return matches(summary, self._query, _texts(raw))
 
 
-def _texts(raw: dict[str, Any]) -> Iterator[str]:
+def _texts(raw: ThuliumTicket) -> Iterator[str]:
     """What `query` is looked for in besides the subject; made only when a search has words."""
-    yield text(raw.get("from"))
-    for message in raw.get("messages") or []:
-        if isinstance(message, dict):
-            yield _readable(text(message.get("body")))
-            yield _readable(text(message.get("comment")))
+    yield raw.from_
+    for message in raw.messages:
+        yield _readable(message.body)
+        yield _readable(message.comment)
 
 
 def _readable(body: str) -> str:
@@ -113,7 +112,7 @@ def _readable(body: str) -> str:
 
 
 async def ordered(
-    pages: AsyncGenerator[list[dict[str, Any]], None], after: Position | None
+    pages: AsyncGenerator[list[ThuliumTicket], None], after: Position | None
 ) -> AsyncGenerator[Row, None]:
     """The listed tickets strictly after `after`, newest minute first and by id within a minute.
 
@@ -125,8 +124,8 @@ async def ordered(
     async with aclosing(pages):
         async for page in pages:
             for raw in page:
-                ticket_id = ident(raw.get("ticket_id"))
-                minute = local_minute(raw.get("updated_at")) or local_minute(raw.get("created_at"))
+                ticket_id = raw.ticket_id
+                minute = local_minute(raw.updated_at) or local_minute(raw.created_at)
                 if ticket_id is None or ticket_id in seen:
                     continue
                 seen.add(ticket_id)

@@ -45,8 +45,8 @@ __all__ = [
     "local_minute",
     "next_minute",
     "read_error",
+    "serial",
     "status_fields",
-    "text",
     "to_utc",
     "vendor_minute",
 ]
@@ -139,18 +139,17 @@ class Reader:
     statuses: StatusMap
     names: AttachmentNames
 
-    def summary(self, raw: dict[str, Any]) -> TicketSummary:
-        return TicketSummary(**self._summary_fields(ThuliumTicket.model_validate(raw)))
+    def summary(self, wire: ThuliumTicket) -> TicketSummary:
+        return TicketSummary(**self._summary_fields(wire))
 
-    def ticket(self, raw: dict[str, Any]) -> Ticket:
-        wire = ThuliumTicket.model_validate(raw)
+    def ticket(self, wire: ThuliumTicket) -> Ticket:
         fields = self._summary_fields(wire)
         requester = fields.get("requester")
-        parsed = [self._message(item, requester) for item in wire.messages]
+        parsed = [self.message(item, requester) for item in wire.messages]
         oldest = datetime.min.replace(tzinfo=UTC)
         return Ticket(
             **fields,
-            messages=sorted(parsed, key=lambda m: (m.created_at or oldest, _number(m.id))),
+            messages=sorted(parsed, key=lambda m: (m.created_at or oldest, serial(m.id))),
             custom_fields=_custom_fields(wire.custom_fields),
         )
 
@@ -173,10 +172,7 @@ class Reader:
             "updated_at": to_utc(wire.updated_at, self.zone),
         }
 
-    def message(self, raw: dict[str, Any], requester: Person | None) -> Message:
-        return self._message(ThuliumMessage.model_validate(raw), requester)
-
-    def _message(self, wire: ThuliumMessage, requester: Person | None) -> Message:
+    def message(self, wire: ThuliumMessage, requester: Person | None) -> Message:
         login = wire.user_login.strip()
         agent = Person(id=login) if login else None
         kind = _KINDS.get(wire.type.strip().upper())
@@ -193,18 +189,18 @@ class Reader:
             author=requester if kind == "customer" else agent,
             body=to_plain_text(body),
             created_at=to_utc(wire.created_at, self.zone),
-            attachments=[self.names.attachment(attachment_id) for attachment_id in _ids(wire.attachments)],
+            attachments=[self.names.attachment(attachment_id) for attachment_id in attachment_ids(wire)],
         )
 
 
-def status_fields(raw: dict[str, Any]) -> tuple[str | None, str | None, str]:
+def status_fields(wire: ThuliumTicket) -> tuple[str | None, str | None, str]:
     """A ticket's `status_id`, `substatus_id` and `full_status_name`, as `StatusMap.learn` takes them."""
-    wire = ThuliumTicket.model_validate(raw)
     return wire.status_id, wire.substatus_id, wire.full_status_name
 
 
-def _number(message_id: str) -> int:
-    return int(message_id) if message_id.isdigit() else 0
+def serial(value: str) -> int:
+    """A numeric id as a number to order by; ids that are not digits come first."""
+    return int(value) if value.strip().isdigit() else 0
 
 
 def _custom_fields(raw: dict[str, Any]) -> dict[str, str]:
@@ -216,13 +212,9 @@ def _custom_fields(raw: dict[str, Any]) -> dict[str, str]:
     return fields
 
 
-def _ids(values: list[str]) -> list[str]:
-    return [i for i in (ident(value) for value in values) if i is not None]
-
-
-def attachment_ids(raw_message: dict[str, Any]) -> list[str]:
+def attachment_ids(message: ThuliumMessage) -> list[str]:
     """A message's attachments: the API lists them as bare ids, without names."""
-    return _ids(ThuliumMessage.model_validate(raw_message).attachments)
+    return [i for i in (ident(value) for value in message.attachments) if i is not None]
 
 
 def read_error(response: httpx.Response) -> VendorFailure | None:
