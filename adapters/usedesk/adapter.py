@@ -188,10 +188,7 @@ class UsedeskAdapter(Adapter):
         started = datetime.now(UTC)
 
         async def send() -> Ticket:
-            answer = await self._write("create/ticket", fields, ticket.attachments)
-            ticket_id = wire.ident(answer.get("ticket_id"))
-            if ticket_id is None:
-                raise OutcomeUnknownError("UseDesk answered the create without a ticket id.")
+            ticket_id = await self._write_for_id("create/ticket", fields, ticket.attachments, "ticket_id")
             try:
                 return await self.get_ticket(ticket_id)
             except HelpdeskError as exc:
@@ -232,16 +229,9 @@ class UsedeskAdapter(Adapter):
         }
         started = datetime.now(UTC)
 
-        async def send() -> str:
-            answer = await self._write("create/comment", fields, reply.attachments)
-            comment_id = wire.ident(answer.get("comment_id"))
-            if comment_id is None:
-                raise OutcomeUnknownError("UseDesk answered the comment without its id.")
-            return comment_id
-
         try:
             comment_id = await send_once(
-                send,
+                lambda: self._write_for_id("create/comment", fields, reply.attachments, "comment_id"),
                 lambda: self._find_posted(number, message, reply.internal, started),
                 unknown=f"the {what} is not in the thread yet, so read the ticket {ref} to see whether it "
                 "arrived before trying again.",
@@ -358,6 +348,15 @@ class UsedeskAdapter(Adapter):
                 f"UseDesk answered /{method} with something other than its usual object."
             )
         return answer
+
+    async def _write_for_id(
+        self, method: str, fields: dict[str, Any], files: Sequence[FileUpload], key: str
+    ) -> str:
+        """One write whose answer names what it made by `key`; an answer without it leaves that unknown."""
+        made = wire.ident((await self._write(method, fields, files)).get(key))
+        if made is None:
+            raise OutcomeUnknownError(f"UseDesk answered /{method} without the `{key}` of what it made.")
+        return made
 
     async def _set_status(self, number: int, status_id: str, user_id: str, done: str) -> None:
         """Apply a status after the message landed; a failure says so, lest the message be sent twice."""
