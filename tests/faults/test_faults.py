@@ -138,6 +138,20 @@ async def test_a_hang_ends_at_the_time_limit_with_a_clear_error(client: Client, 
     assert f"did not finish reading the ticket within {TIME_LIMIT} s" in text
 
 
+async def test_a_wait_longer_than_the_time_left_is_reported_as_a_rate_limit(
+    client: Client, vendor: Vendor
+) -> None:
+    ref = await some_ticket(client, vendor)
+    before = vendor.received("get")
+    # Within retry_after_cap (30 s), but past the call's time limit: waiting would end in a timeout.
+    vendor.fault("get", "status", status=429, headers={"Retry-After": "20"}, times=20)
+    succeeded, text = await call(client, "get_ticket", {"ticket": ref})
+    assert not succeeded
+    assert "rate limited" in text and "retry after 20 s" in text, text
+    assert "did not finish" not in text
+    assert vendor.received("get") - before == 1, "not asked again before the wait is over"
+
+
 async def test_garbage_from_the_vendor_is_a_clear_error(client: Client, vendor: Vendor) -> None:
     ref = await some_ticket(client, vendor)
     vendor.fault("get", "garbage", times=20)
