@@ -75,8 +75,6 @@ class LocalAdapter(Adapter):
         self._search_limiter = anyio.CapacityLimiter(1)
 
     async def search(self, query: SearchQuery, limit: int, cursor: str | None = None) -> SearchPage:
-        if limit < 1:
-            raise InvalidInputError(f"The limit is {limit}; ask for at least 1 ticket.")
         after = POSITIONS.decode(cursor) if cursor else None
         limit = min(limit, MAX_PAGE)
         # One row beyond the page says whether another page exists.

@@ -282,11 +282,6 @@ async def test_garbled_cursor_says_start_again(adapter: LocalAdapter, cursor: st
         await adapter.search(SearchQuery(), limit=5, cursor=cursor)
 
 
-async def test_limit_below_one_is_rejected(adapter: LocalAdapter) -> None:
-    with pytest.raises(InvalidInputError, match="at least 1"):
-        await adapter.search(SearchQuery(), limit=0)
-
-
 async def test_huge_limit_is_served_in_pages(db_path: Path, adapter: LocalAdapter) -> None:
     seed(db_path, [imported(f"t{i}") for i in range(3)])
     page = await adapter.search(SearchQuery(), limit=2**70)
