@@ -4,15 +4,18 @@ The HTTP layer never repeats a write that may have reached the vendor (`OutcomeU
 adapter then does the same: look where the vendor lets it (the newest tickets, the thread) for the
 ticket or message the write would have made, return that as the write's result when it shows, and
 otherwise say that the outcome is unknown and how to check before trying again. That is
-`send_once`; each adapter supplies only how to send, how to look and what to check.
+`send_once`; each adapter supplies only how to send, how to look and what to check. Which files a
+message read back lacks is `not_carried`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from .errors import HelpdeskError, OutcomeUnknownError
+from .model import FileUpload, Message
 
 T = TypeVar("T")
 
@@ -38,3 +41,16 @@ async def send_once(
         if found is None:
             raise lost.reworded(f"{lost.message.rstrip('.')}; {unknown}") from None
         return found
+
+
+def not_carried(message: Message | None, sent: Sequence[FileUpload]) -> list[FileUpload]:
+    """The files of `sent` that `message` (as read back after the write) does not carry, matched by
+    name and counted: a message just written carries only what this write sent."""
+    shown = Counter(a.filename for a in message.attachments) if message is not None else Counter[str]()
+    missing = []
+    for upload in sent:
+        if shown[upload.filename] > 0:
+            shown[upload.filename] -= 1
+        else:
+            missing.append(upload)
+    return missing

@@ -19,7 +19,6 @@ docs/vendors.md says, for each assumption about Plusofon's API, where it comes f
 from __future__ import annotations
 
 import base64
-from collections import Counter
 from collections.abc import Generator
 from zoneinfo import ZoneInfo
 
@@ -50,7 +49,7 @@ from ..model import (
     TicketSummary,
     make_ref,
 )
-from ..sent_once import send_once
+from ..sent_once import not_carried, send_once
 from . import search
 from .settings import PlusofonSettings
 from .vendor_errors import read_error
@@ -297,7 +296,8 @@ class PlusofonAdapter(Adapter):
             reading = "the ticket does not show it yet"
         except HelpdeskError as exc:
             after, reading = None, f"reading the ticket back failed ({exc.message.rstrip('.')})"
-        missing = _not_shown(after, post_id, sent)
+        post = next((m for m in after.messages if m.id == post_id), None) if after is not None else None
+        missing = not_carried(post, sent)
         if missing:
             names = ", ".join(repr(upload.filename) for upload in missing)
             raise OutcomeUnknownError(
@@ -344,22 +344,6 @@ def _attachment(ticket_id: str, post_id: str, upload: FileUpload) -> dict[str, o
         "ticketPostID": _integer(post_id),
         "contents": base64.b64encode(upload.content).decode("ascii"),
     }
-
-
-def _not_shown(ticket: Ticket | None, post_id: str, sent: list[FileUpload]) -> list[FileUpload]:
-    """The files of `sent` that post `post_id` does not carry, counted by name (the post is new, so
-    everything on it with that name came from this call)."""
-    if ticket is None:
-        return list(sent)
-    post = next((m for m in ticket.messages if m.id == post_id), None)
-    shown = Counter(a.filename for a in post.attachments) if post is not None else Counter[str]()
-    missing = []
-    for upload in sent:
-        if shown[upload.filename] > 0:
-            shown[upload.filename] -= 1
-        else:
-            missing.append(upload)
-    return missing
 
 
 def _not_sent(ticket: NewTicket) -> list[NotStored]:

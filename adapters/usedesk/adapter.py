@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import mimetypes
 import uuid
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,7 +54,7 @@ from ..model import (
     Ticket,
     make_ref,
 )
-from ..sent_once import send_once
+from ..sent_once import not_carried, send_once
 from . import search, wire
 from .settings import UsedeskSettings
 from .statuses import StatusMap
@@ -248,13 +247,7 @@ class UsedeskAdapter(Adapter):
     async def _files_kept(self, created: Ticket, uploads: Sequence[FileUpload]) -> Ticket:
         """The new ticket with every file sent along: those UseDesk did not keep go in an internal note."""
         first = next((message for message in created.messages if message.kind != "system"), None)
-        kept = Counter(attachment.filename for attachment in first.attachments) if first else Counter()
-        missing = []
-        for upload in uploads:
-            if kept[upload.filename] > 0:
-                kept[upload.filename] -= 1
-            else:
-                missing.append(upload)
+        missing = not_carried(first, uploads)
         if not missing:
             return created
         ref = created.ref
