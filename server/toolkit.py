@@ -8,7 +8,8 @@
   before anything runs, confirmation questions included: a misspelt `internal` must not become a
   public reply because the misspelling was ignored.
 - Schemas: self-contained (no `$ref`/`$defs`), so hosts with strict schema converters accept them,
-  and without pydantic's generated titles, which every request would otherwise pay for in tokens.
+  and without pydantic's generated titles, which every request would otherwise pay for in tokens;
+  an optional argument is its type alone (left out, not null, when not given), for the same reason.
 """
 
 from __future__ import annotations
@@ -68,9 +69,13 @@ def make_tool(
     annotations: ToolAnnotations,
     meta: dict[str, Any] | None = None,
 ) -> HelpdeskTool:
-    tool = HelpdeskTool.from_function(fn, title=title, annotations=annotations, meta=meta)
+    # One line: the docstring's line breaks and indentation would be sent, and paid for, as they are.
+    description = " ".join((fn.__doc__ or "").split())
+    tool = HelpdeskTool.from_function(
+        fn, title=title, description=description, annotations=annotations, meta=meta
+    )
     assert isinstance(tool, HelpdeskTool)
-    tool.parameters = closed_schema(portable_schema(tool.parameters))
+    tool.parameters = closed_schema(optional_without_null(portable_schema(tool.parameters)))
     if tool.fn_metadata.output_schema is not None:
         tool.fn_metadata.output_schema = portable_schema(tool.fn_metadata.output_schema)
     return tool
@@ -155,6 +160,29 @@ def closed_schema(schema: dict[str, Any]) -> dict[str, Any]:
         return closed
 
     result: dict[str, Any] = close(schema)
+    return result
+
+
+def optional_without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with each optional argument written as its type alone: `T | None = None` is declared
+    by leaving the argument out, so `anyOf [T, null]` and `default: null` only cost tokens."""
+
+    def plain(node: Any, *, names: bool = False) -> Any:
+        if isinstance(node, list):
+            return [plain(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if names:
+            return {key: plain(value) for key, value in node.items()}
+        options = node.get("anyOf")
+        if "default" in node and node["default"] is None and isinstance(options, list):
+            kept = [option for option in options if option != {"type": "null"}]
+            if len(kept) == 1 and len(options) == 2:
+                rest = {key: value for key, value in node.items() if key not in {"anyOf", "default"}}
+                return plain({**kept[0], **rest})
+        return {key: plain(value, names=key == "properties") for key, value in node.items()}
+
+    result: dict[str, Any] = plain(schema)
     return result
 
 
