@@ -19,11 +19,11 @@ pytestmark = pytest.mark.anyio
 
 BUDGETS: dict[str, tuple[int, int]] = {
     # tool: (description, input schema)
-    "search_tickets": (300, 2050),
-    "get_ticket": (400, 500),
-    "create_ticket": (200, 2300),
-    "reply_ticket": (420, 1050),
-    "attach_file": (400, 1500),
+    "search_tickets": (300, 1500),
+    "get_ticket": (400, 420),
+    "create_ticket": (200, 1800),
+    "reply_ticket": (400, 900),
+    "attach_file": (380, 1250),
 }
 
 
