@@ -16,19 +16,24 @@ class HelpdeskError(Exception):
 
     kind = "error"
 
-    def __init__(self, message: str, *, setting: str | None = None) -> None:
+    def __init__(self, message: str, *, setting: str | None = None, written: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.setting = setting
         """The backend setting that would fix this, by its field name (`mailbox`)."""
+        self.written = written
+        """A write was made before this failed (in a later step: reading it back, setting a status):
+        whoever retries must not send the write again."""
 
-    def reworded(self, message: str) -> Self:
+    def reworded(self, message: str, *, written: bool = False) -> Self:
         """This error in other words, as when an adapter says what had been done before it: the same
-        type with the same fields (such as `retry_after`), so whoever handles it still can."""
+        type with the same fields (such as `retry_after`), so whoever handles it still can; `written`
+        marks that the write itself was made."""
         copy = type(self).__new__(type(self))
         copy.__dict__.update(self.__dict__)
         copy.args = (message,)
         copy.message = message
+        copy.written = self.written or written
         return copy
 
 

@@ -4,8 +4,9 @@ The HTTP layer never repeats a write that may have reached the vendor (`OutcomeU
 adapter then does the same: look where the vendor lets it (the newest tickets, the thread) for the
 ticket or message the write would have made, return that as the write's result when it shows, and
 otherwise say that the outcome is unknown and how to check before trying again. That is
-`send_once`; each adapter supplies only how to send, how to look and what to check. Which files a
-message read back lacks is `not_carried`.
+`send_once`; each adapter supplies only how to send, how to look and what to check. A write that
+was made is then read back with `read_back`, whose failure never reads as a failed write; which
+files the message read back lacks is `not_carried`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ async def send_once(
         if found is None:
             raise lost.reworded(f"{lost.message.rstrip('.')}; {unknown}") from None
         return found
+
+
+async def read_back(read: Callable[[], Awaitable[T]], *, done: str, advice: str) -> T:
+    """What a write that was made reads back as. Failing to read it must not pass for a failed write:
+    the error says what was `done` and is marked `written`, so that no one sends the write again."""
+    try:
+        return await read()
+    except HelpdeskError as exc:
+        raise exc.reworded(
+            f"{done}, but reading it back failed ({exc.message.rstrip('.')}); {advice}.", written=True
+        ) from None
 
 
 def not_carried(message: Message | None, sent: Sequence[FileUpload]) -> list[FileUpload]:

@@ -174,10 +174,11 @@ class WriteLedger:
     ) -> Result:
         try:
             result = await send()
-        except OutcomeUnknownError as exc:
-            await self._record(key, replace(claim, state="unknown", message=exc.message), lifetime)
-            raise
-        except HelpdeskError:
+        except HelpdeskError as exc:
+            if isinstance(exc, OutcomeUnknownError) or exc.written:
+                # Perhaps made, or made before a later step failed: held until the ticket is read.
+                await self._record(key, replace(claim, state="unknown", message=exc.message), lifetime)
+                raise
             # Refused or never sent, for certain: the corrected retry must be free to go through.
             # (A cancelled call leaves the entry pending, which becomes unknown when its lease ends.)
             with anyio.CancelScope(shield=True):

@@ -49,7 +49,7 @@ from ..model import (
     Ticket,
     make_ref,
 )
-from ..sent_once import send_once
+from ..sent_once import read_back, send_once
 from . import listing, wire
 from .errors import ExtensionMissingError, NoSuchPersonError, read_error, succeeded
 from .names import UploadedNames
@@ -406,20 +406,19 @@ class OsticketAdapter(Adapter):
                     f"osTicket (backend {self.name!r}) answered the reply without saying it was posted, so "
                     "whether it was is unknown."
                 )
-            try:
-                raw_after = await self._ticket_info(ticket_id)
-            except HelpdeskError as exc:
-                raise UnavailableError(
-                    f"The reply to {ref} was posted, but reading it back from osTicket failed "
-                    f"({exc.message}); do not send it again."
-                ) from None
+            raw_after = await read_back(
+                lambda: self._ticket_info(ticket_id),
+                done=f"The reply to {ref} was posted",
+                advice="do not send it again",
+            )
             after = self._parse(raw_after)
             # osTicket said it posted one: the newest new agent entry, should it have changed the text.
             message = _new_reply(before, after, stored, loose=True)
             if message is None:
                 raise UnavailableError(
                     f"osTicket said the reply to {ref} was posted, but its thread does not show it yet; read "
-                    "the ticket later and do not send the reply again."
+                    "the ticket later and do not send the reply again.",
+                    written=True,
                 )
             return message, raw_after, after
 
@@ -447,7 +446,8 @@ class OsticketAdapter(Adapter):
             raise InvalidInputError(
                 f"The reply to {ref} was sent, but osTicket left the status at "
                 f"{after.status_label or after.status} instead of {reply.status} (status id {status_id}); "
-                "change it in osTicket's staff panel, and do not send the reply again."
+                "change it in osTicket's staff panel, and do not send the reply again.",
+                written=True,
             )
         if self._rich_text and wire.entry_format(raw_after, message.id) == "text":
             # Rich text is off on this helpdesk: the HTML we sent was stored as text, as the result will

@@ -59,7 +59,7 @@ from ..model import (
     Ticket,
     make_ref,
 )
-from ..sent_once import send_once
+from ..sent_once import read_back, send_once
 from ..text import to_plain_text
 from .attachments import AttachmentNames
 from .listing import POSITIONS, Matcher, native_params, ordered
@@ -222,7 +222,11 @@ class ThuliumAdapter(Adapter):
             lambda: self._find_created(ticket, started),
             unknown=f"search for {ticket.subject!r} before opening it again.",
         )
-        raw = await self._read_back(ticket_id, "opened the ticket", "instead of opening it again")
+        raw = await read_back(
+            lambda: self._fetch(ticket_id),
+            done=f"Thulium opened the ticket ({make_ref(self.name, ticket_id)})",
+            advice="read it instead of opening it again",
+        )
         first = min(
             (m for m in raw.messages if m.type == "MAIL"), key=lambda m: serial(m.message_id), default=None
         )
@@ -339,16 +343,6 @@ class ThuliumAdapter(Adapter):
         same = [item for item in listed if item.ticket_id == raw.ticket_id]
         return same[0].tags if same else []
 
-    async def _read_back(self, number: str, done: str, instead: str) -> ThuliumTicket:
-        """The ticket right after a write succeeded; failing to read it must not pass for a failed write."""
-        try:
-            return await self._fetch(number)
-        except HelpdeskError as exc:
-            raise UnavailableError(
-                f"Thulium {done} ({make_ref(self.name, number)}), but reading it back failed "
-                f"({exc.message.rstrip('.')}); read it {instead}."
-            ) from None
-
     async def _upload(self, files: tuple[FileUpload, ...]) -> list[str]:
         """Each file sent to Thulium's temporary files; the tokens that attach them to a message."""
         tokens = []
@@ -399,19 +393,18 @@ class ThuliumAdapter(Adapter):
     ) -> tuple[ThuliumMessage, ThuliumTicket]:
         """The reply Thulium just took (it answers `[]`, without its id) and the ticket as it is now."""
         ref = make_ref(self.name, number)
-        try:
-            after = await self._fetch(number)
-        except HelpdeskError as exc:
-            raise UnavailableError(
-                f"Thulium took the reply to {ref}, but reading the ticket back failed "
-                f"({exc.message.rstrip('.')}); read it before sending anything again."
-            ) from None
+        after = await read_back(
+            lambda: self._fetch(number),
+            done=f"Thulium took the reply to {ref}",
+            advice="read the ticket before sending anything again",
+        )
         new = _new_replies(after, known)
         matching = [m for m in new if _same_text(m.body, body)] or new
         if not matching:
             raise UnavailableError(
                 f"Thulium took the reply to {ref} but does not show it in the thread yet; "
-                "read the ticket before sending anything again."
+                "read the ticket before sending anything again.",
+                written=True,
             )
         return max(matching, key=lambda m: serial(m.message_id)), after
 
@@ -450,7 +443,8 @@ class ThuliumAdapter(Adapter):
         except HelpdeskError as exc:
             raise exc.reworded(
                 f"{sent}, but its status was not changed to {status} ({name}): "
-                f"{exc.message.rstrip('.')}; {advice}."
+                f"{exc.message.rstrip('.')}; {advice}.",
+                written=True,
             ) from None
 
     async def _status_ids(self, statuses: tuple[Status, ...]) -> list[str] | None:

@@ -169,3 +169,30 @@ def test_settings_of_the_ledger(make_settings: MakeSettings, tmp_path: Any) -> N
     assert len(problems) == 2
     assert problems[0].startswith("HELPDESK_DUPLICATE_WINDOW:")
     assert problems[1].startswith("HELPDESK_REDIS_URL:") and "pw" not in problems[1]
+
+
+async def test_a_write_made_before_a_later_step_failed_keeps_its_key(
+    make_settings: MakeSettings, thulium: FakeThulium
+) -> None:
+    # The reply is posted, then the status change after it is refused: the key must not be freed,
+    # or the same call again would post the reply a second time.
+    method, path = ROUTES["reply"]
+    locked = b'{"request_id": "r1", "errors": [{"message": "Status change is locked.", "code": 1}]}'
+    settings = make_settings(**vendor_env(thulium))
+    arguments = {
+        "ticket": f"thulium:{thulium.showcase_id}",
+        "body": "Closing.",
+        "status": "closed",
+        "idempotency_key": "close-1",
+    }
+    async with connect(settings, "auto") as client:
+        thulium.inject(
+            Fault(
+                "status", status=400, body=locked, headers={"Content-Type": "application/json"}, method="PUT"
+            )
+        )
+        first_ok, first = await call(client, "reply_ticket", arguments)
+        again_ok, again = await call(client, "reply_ticket", arguments)
+    assert not first_ok and "The reply was sent" in first, first
+    assert not again_ok, again
+    assert len(thulium.received(method, path)) == 1, "the reply was posted once, whatever the retries"
