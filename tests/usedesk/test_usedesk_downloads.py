@@ -21,7 +21,7 @@ from mcp import Client, MCPError
 from helpdesk_mcp.adapters.limits import MAX_FILE_BYTES
 from helpdesk_mcp.server.config import ConfigError, load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
-from tests.conftest import connect
+from tests.conftest import connect, unthrottled
 from tests.fakes.harness import FakeVendor, Response
 from tests.fakes.usedesk import UsedeskFake, env_for
 
@@ -119,7 +119,7 @@ async def read_refused(client: Client, uri: str) -> str:
 
 
 def settings_for(fake: UsedeskFake, **env: str) -> Any:
-    return load_settings({**env_for(fake), **env}, known_tools=TOOL_NAMES)
+    return unthrottled(load_settings({**env_for(fake), **env}, known_tools=TOOL_NAMES))
 
 
 async def test_a_file_on_another_host_is_not_fetched(mode: str) -> None:
