@@ -49,7 +49,7 @@ from ..model import (
     TicketSummary,
     make_ref,
 )
-from ..sent_once import not_carried, send_once
+from ..sent_once import not_carried, read_back, send_once
 from . import search
 from .settings import PlusofonSettings
 from .vendor_errors import read_error
@@ -198,10 +198,15 @@ class PlusofonAdapter(Adapter):
         async def send() -> Message:
             response = await self._client.write("PUT", _answer_path(number), json={"text": text})
             answered = self._ticket(self._client.json(response), written=True)
-            # Answered without the new post in it: read the thread once before saying anything.
-            posted = _new_post(answered, before, text, strict=False) or _new_post(
-                await self.get_ticket(number), before, text, strict=False
-            )
+            posted = _new_post(answered, before, text, strict=False)
+            if posted is None:
+                # Answered without the new post in it: read the thread once before saying anything.
+                thread = await read_back(
+                    lambda: self.get_ticket(number),
+                    done=f"Plusofon took the reply to {ref}",
+                    advice="read the ticket before sending it again",
+                )
+                posted = _new_post(thread, before, text, strict=False)
             if posted is None:
                 raise OutcomeUnknownError(
                     f"Plusofon accepted the reply to {ref} but does not show it in the thread, so whether it "
