@@ -102,7 +102,9 @@ def _thulium(raw: dict[str, Any]) -> Ticket:
 
 
 def _usedesk(raw: dict[str, Any]) -> Ticket:
-    return usedesk.ticket(raw, "usedesk", UsedeskStatuses("usedesk", {}))
+    return usedesk.ticket(
+        usedesk.TicketDocument.model_validate(raw), "usedesk", UsedeskStatuses("usedesk", {})
+    )
 
 
 def _osticket(raw: dict[str, Any]) -> Ticket:

@@ -54,7 +54,7 @@ from ..model import (
     Ticket,
     make_ref,
 )
-from ..sent_once import not_carried, send_once
+from ..sent_once import not_carried, read_back, send_once
 from . import search, wire
 from .settings import UsedeskSettings
 from .statuses import StatusMap
@@ -188,13 +188,11 @@ class UsedeskAdapter(Adapter):
 
         async def send() -> Ticket:
             ticket_id = await self._write_for_id("create/ticket", fields, ticket.attachments, "ticket_id")
-            try:
-                return await self.get_ticket(ticket_id)
-            except HelpdeskError as exc:
-                raise exc.reworded(
-                    f"The ticket was opened as {make_ref(self.name, ticket_id)}, but reading it back failed "
-                    f"({exc.message.rstrip('.')}); read it and do not open it again."
-                ) from None
+            return await read_back(
+                lambda: self.get_ticket(ticket_id),
+                done=f"The ticket was opened as {make_ref(self.name, ticket_id)}",
+                advice="read it and do not open it again",
+            )
 
         created = await send_once(
             send,
@@ -274,7 +272,8 @@ class UsedeskAdapter(Adapter):
         except HelpdeskError as exc:
             raise exc.reworded(
                 f"{done}, and adding them in an internal note failed ({exc.message.rstrip('.')}); attach "
-                f"them to {ref} again, and do not open the ticket again."
+                f"them to {ref} again, and do not open the ticket again.",
+                written=True,
             ) from None
         note = wire.ident(answer.get("comment_id")) or "?"
         try:
@@ -297,7 +296,7 @@ class UsedeskAdapter(Adapter):
 
     # -- UseDesk calls -----------------------------------------------------------------------------
 
-    async def _list(self, params: dict[str, Any]) -> Sequence[Mapping[str, Any]]:
+    async def _list(self, params: dict[str, Any]) -> Sequence[wire.ListedTicket]:
         response = await self._client.read("POST", "tickets", json={"api_token": self._token, **params})
         items = self._client.json(response)
         if not isinstance(items, list):
@@ -305,9 +304,9 @@ class UsedeskAdapter(Adapter):
                 f"UseDesk (backend {self.name!r}) answered the ticket list with something that is not "
                 "a list; try again later."
             )
-        return [item for item in items if isinstance(item, Mapping)]
+        return [wire.ListedTicket.model_validate(item) for item in items if isinstance(item, Mapping)]
 
-    async def _fetch_ticket(self, number: int) -> Mapping[str, Any]:
+    async def _fetch_ticket(self, number: int) -> wire.TicketDocument:
         try:
             response = await self._client.read(
                 "POST", "ticket", json={"api_token": self._token, "ticket_id": number}
@@ -320,7 +319,7 @@ class UsedeskAdapter(Adapter):
                 f"UseDesk (backend {self.name!r}) answered ticket {number} without the ticket; "
                 "try again later."
             )
-        return document
+        return wire.TicketDocument.model_validate(document)
 
     async def _write(
         self, method: str, fields: dict[str, Any], files: Sequence[FileUpload] = ()
@@ -366,23 +365,23 @@ class UsedeskAdapter(Adapter):
         except HelpdeskError as exc:
             raise exc.reworded(
                 f"{done}, but the status was not changed ({exc.message.rstrip('.')}); set it in UseDesk or "
-                "with your next reply, without resending this one."
+                "with your next reply, without resending this one.",
+                written=True,
             ) from None
 
     async def _posted(self, number: int, comment_id: str, what: str) -> Message:
         done = f"The {what} was sent (message {comment_id})"
-        try:
-            thread = wire.ticket(await self._fetch_ticket(number), self.name, self._statuses).messages
-        except HelpdeskError as exc:
-            raise exc.reworded(
-                f"{done}, but reading it back failed ({exc.message.rstrip('.')}); read the ticket to see it, "
-                "and do not send it again."
-            ) from None
-        for message in thread:
+        document = await read_back(
+            lambda: self._fetch_ticket(number),
+            done=done,
+            advice="read the ticket to see it, and do not send it again",
+        )
+        for message in wire.ticket(document, self.name, self._statuses).messages:
             if message.id == comment_id:
                 return message
         raise UnavailableError(
-            f"{done}, but the ticket does not show it yet; read the ticket before sending again."
+            f"{done}, but the ticket does not show it yet; read the ticket before sending again.",
+            written=True,
         )
 
     async def _find_created(self, marker: str, subject: str, started: datetime) -> Ticket | None:
@@ -395,13 +394,13 @@ class UsedeskAdapter(Adapter):
                 "offset": 0,
             }
         )
-        candidates = [item for item in newest if wire.text(item.get("subject")).strip() == subject.strip()]
+        candidates = [item for item in newest if item.subject.strip() == subject.strip()]
         for item in candidates[:MAX_CANDIDATES]:
-            number = wire.number(item.get("id"))
+            number = wire.number(item.id)
             if number is None:
                 continue
             document = await self._fetch_ticket(number)
-            if wire.marker_of(document) == marker:
+            if document.ticket.additional_id.strip() == marker:
                 return wire.ticket(document, self.name, self._statuses)
         return None
 
@@ -411,17 +410,15 @@ class UsedeskAdapter(Adapter):
         kind = "internal_note" if internal else "agent"
         since = started - LOOK_BACK
         found = None
-        for comment in document.get("comments") or []:
-            if not isinstance(comment, Mapping):
-                continue
-            posted = wire.parse_time(comment.get("published_at"))
+        for comment in document.comments:
+            posted = wire.parse_time(comment.published_at)
             if (
                 wire.comment_kind(comment) == kind
-                and wire.ident(comment.get("user_id")) in (None, self._settings.user_id)
+                and comment.user_id in (None, self._settings.user_id)
                 and (posted is None or posted >= since)
-                and wire.same_text(wire.text(comment.get("message")), message)
+                and wire.same_text(comment.message, message)
             ):
-                found = wire.ident(comment.get("id"))
+                found = comment.id
         return found
 
     async def _download(self, url: str | None, name: str) -> AttachmentContent:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -55,7 +55,7 @@ QUERY_SEARCHES_KEPT = 8
 QUERY_PAGES_KEPT = 2 * MAX_PAGES
 """UseDesk pages of one search with `query` kept; a continuation beyond them asks UseDesk again."""
 
-Item = Mapping[str, Any]
+Item = wire.ListedTicket
 Fetch = Callable[[dict[str, Any]], Awaitable[Sequence[Item]]]
 
 
@@ -134,7 +134,7 @@ def plan(query: SearchQuery, statuses: StatusMap, backend: str) -> Plan | None:
                 f"{query.assignee!r} is not one; give the agent's numeric UseDesk id, as in assignee.id."
             )
         found.params["fassigned"] = [{"assignee_id": agent}]
-        found.checks.append(lambda item, ticket: wire.number(item.get("assignee_id")) == agent)
+        found.checks.append(lambda item, ticket: wire.number(item.assignee_id) == agent)
     if query.requester and _requester(found, query.requester, text, backend):
         applied.add("requester")
         if "@" in query.requester:
@@ -162,7 +162,7 @@ def _requester(found: Plan, requester: str, text: str | None, backend: str) -> b
     client = _whole_number(requester)
     if client is not None:
         found.params["client_id"] = client
-        found.checks.append(lambda item, ticket: wire.number(item.get("client_id")) == client)
+        found.checks.append(lambda item, ticket: wire.number(item.client_id) == client)
         return True
     if "@" in requester:
         # UseDesk finds a client's e-mail through `query` only, which holds one text at a time.
@@ -216,7 +216,7 @@ async def scan(
         moved = False
         for item in items:
             ticket = read(item)
-            ticket_id = wire.number(item.get("id"))
+            ticket_id = wire.number(item.id)
             if ticket.updated_at is None or ticket_id is None:
                 continue
             if position is not None and position.passed(ticket.updated_at, ticket_id):
@@ -341,7 +341,7 @@ async def _serve(answers: _Answers, base: dict[str, Any], params: dict[str, Any]
             for page in answers.pages
             for item in page
             if until is None
-            or (updated := wire.parse_time(item.get("last_updated_at"))) is None
+            or (updated := wire.parse_time(item.last_updated_at)) is None
             or updated < until + timedelta(minutes=1)
         ]
         if len(inside) >= wanted or answers.complete:

@@ -15,10 +15,9 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from ..loose import Id, Object, Objects, Text, WireModel, as_list
+from ..loose import Id, Object, Objects, Text, WireModel, as_list, text
 from ..loose import ident as ident
 from ..loose import number as number
-from ..loose import text as text
 from ..model import Attachment, Message, MessageKind, Person, Priority, Ticket, TicketSummary, make_ref
 from ..text import to_plain_text
 from .statuses import StatusMap
@@ -257,9 +256,8 @@ def _common(fields: _TicketFields, backend: str) -> dict[str, Any]:
     }
 
 
-def summary(item: Mapping[str, Any], backend: str, statuses: StatusMap) -> TicketSummary:
+def summary(listed: ListedTicket, backend: str, statuses: StatusMap) -> TicketSummary:
     """One element of `/tickets`."""
-    listed = ListedTicket.model_validate(item)
     status, label = statuses.read(listed.status)
     return TicketSummary(
         **_common(listed, backend),
@@ -272,9 +270,8 @@ def summary(item: Mapping[str, Any], backend: str, statuses: StatusMap) -> Ticke
     )
 
 
-def ticket(document: Mapping[str, Any], backend: str, statuses: StatusMap) -> Ticket:
+def ticket(read: TicketDocument, backend: str, statuses: StatusMap) -> Ticket:
     """The answer of `/ticket`."""
-    read = TicketDocument.model_validate(document)
     head = read.ticket
     status, label = statuses.read(head.status_id)
     first_client = next((c for c in read.comments if c.from_.strip() == "client"), None)
@@ -299,11 +296,6 @@ def ticket(document: Mapping[str, Any], backend: str, statuses: StatusMap) -> Ti
     )
 
 
-def marker_of(document: Mapping[str, Any]) -> str:
-    """The `additional_id` of a `/ticket` answer."""
-    return TicketDocument.model_validate(document).ticket.additional_id.strip()
-
-
 def _thread_order(message: Message) -> tuple[datetime, int, int]:
     # Comments before the changes of the same second: a reply comes before the status change it carries.
     is_change = message.id.startswith("change-")
@@ -316,15 +308,14 @@ def _thread_order(message: Message) -> tuple[datetime, int, int]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def comment_kind(comment: Mapping[str, Any] | Comment) -> MessageKind:
+def comment_kind(comment: Comment) -> MessageKind:
     """Private comments are internal notes whoever wrote them; public ones are the client's or an agent's.
 
     A trigger's public comment (UseDesk posts it as its bot) reached the customer, so it reads as agent.
     """
-    read = comment if isinstance(comment, Comment) else Comment.model_validate(comment)
-    if read.type.strip().lower() == "private":
+    if comment.type.strip().lower() == "private":
         return "internal_note"
-    return "customer" if read.from_.strip().lower() == "client" else "agent"
+    return "customer" if comment.from_.strip().lower() == "client" else "agent"
 
 
 def _client_name(comment: Comment) -> str:
@@ -348,9 +339,9 @@ def attachment_id(comment_id: str, index: int) -> str:
     return f"{comment_id}-{index + 1}"
 
 
-def find_file(document: Mapping[str, Any], attachment: str) -> tuple[str | None, str] | None:
+def find_file(document: TicketDocument, attachment: str) -> tuple[str | None, str] | None:
     """The URL and name of the file `attachment_id` named in a `/ticket` answer, or None."""
-    for comment in TicketDocument.model_validate(document).comments:
+    for comment in document.comments:
         for index, entry in enumerate(comment.files if comment.id else []):
             if attachment_id(str(comment.id), index) == attachment:
                 return entry.location()

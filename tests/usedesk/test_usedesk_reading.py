@@ -136,19 +136,21 @@ async def test_a_malformed_id_is_refused_without_asking(fake: UsedeskFake, adapt
 def test_loose_types_are_tolerated() -> None:
     statuses = StatusMap("usedesk", {})
     listed = wire.summary(
-        {
-            "id": "2992803",
-            "subject": "привет",
-            "client_id": 15341,
-            "client_name": "Лащук Василий",
-            "assignee_id": None,
-            "group": "0",
-            "created_at": "2021-04-29 11:31:23",
-            "last_updated_at": "2021-04-29 12:47:30",
-            "tags": [{"name": "Важный"}, "Холодный", {"name": "Важный"}],
-            "status": {"id": "2"},
-            "priority": "extreme",
-        },
+        wire.ListedTicket.model_validate(
+            {
+                "id": "2992803",
+                "subject": "привет",
+                "client_id": 15341,
+                "client_name": "Лащук Василий",
+                "assignee_id": None,
+                "group": "0",
+                "created_at": "2021-04-29 11:31:23",
+                "last_updated_at": "2021-04-29 12:47:30",
+                "tags": [{"name": "Важный"}, "Холодный", {"name": "Важный"}],
+                "status": {"id": "2"},
+                "priority": "extreme",
+            }
+        ),
         "usedesk",
         statuses,
     )
@@ -172,7 +174,7 @@ def test_loose_types_are_tolerated() -> None:
         "changes": [{"id": 3, "old_status": "1", "new_status": "1", "data": []}],
         "custom_fields": [{"ticket_field_id": 37, "value": 39}, {"ticket_field_id": 25, "value": None}],
     }
-    ticket = wire.ticket(document, "usedesk", statuses)
+    ticket = wire.ticket(wire.TicketDocument.model_validate(document), "usedesk", statuses)
 
     assert (listed.ref, listed.status, listed.priority) == ("usedesk:2992803", "solved", "urgent")
     assert listed.assignee is None and listed.queue is None and listed.tags == ["Важный", "Холодный"]
