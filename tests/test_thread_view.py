@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from helpdesk_mcp.server.app import build_server
+from helpdesk_mcp.server.config import load_settings
+from helpdesk_mcp.server.tools import TOOL_NAMES
 from tests.conftest import MakeSettings, connect
+from tests.fakes.usedesk import AGENTS, env_for, make_fake
 
 pytestmark = pytest.mark.anyio
 
@@ -94,3 +98,20 @@ async def test_people_are_named_once_and_messages_name_them_by_key(make_settings
         p for p in [shown.get("requester"), shown.get("assignee"), *shown.get("people", {}).values()] if p
     ]
     assert all("id" not in p for p in named if "name" in p or "email" in p)
+
+
+async def test_an_assignee_known_by_id_is_named_by_what_their_own_message_says() -> None:
+    """UseDesk's ticket names its assignee by id alone; their reply in the thread carries their name
+    and address, so the ticket shows the assignee by name and their messages as `by: assignee`."""
+    fake = make_fake(rate_limit=10**9, query_limit=10**9)
+    seeded = next(
+        t for t in fake.tickets.values() if any(c.user_id == t.assignee_id for c in t.comments if c.user_id)
+    )
+    name, email = AGENTS[seeded.assignee_id or 0]
+    with fake.running():
+        settings = load_settings(env_for(fake), known_tools=TOOL_NAMES)
+        async with Client(build_server(settings), mode="legacy") as client:  # type: ignore[arg-type]
+            shown = await read(client, f"{settings.backends[0].name}:{seeded.id}")
+    assert shown["assignee"] == {"name": name, "email": email}
+    by_assignee = [m for m in shown["messages"] if m.get("by") == "assignee"]
+    assert by_assignee and not any(p.get("name") == name for p in shown.get("people", {}).values())
