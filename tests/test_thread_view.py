@@ -1,5 +1,6 @@
 """Reading a long thread through get_ticket: what is kept whole, what is cut or referred to, and
-`messages` to read it in parts or one message whole. Through a real MCP client on the local helpdesk."""
+`messages` to read it in parts or one message whole. Through a real MCP client on the local helpdesk
+(and the UseDesk fake, for people the ticket names by id alone)."""
 
 from __future__ import annotations
 
