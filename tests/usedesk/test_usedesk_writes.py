@@ -241,6 +241,7 @@ async def test_a_status_that_fails_after_the_reply_says_the_reply_was_sent(
     said = raised.value.message
     assert said.startswith("The reply was sent (message ") and "the status was not changed" in said
     assert "The selected status is invalid" in said and "without resending" in said
+    assert raised.value.written, "the reply was made: a retry must not send it again"
     assert len(sent(fake, "reply")) == 1 and fake.tickets[int(ticket_id)].status_id == 1
 
 
