@@ -186,8 +186,8 @@ class OsticketAdapter(Adapter):
         self.capabilities = extended(self._staff_user is not None) if installed else STOCK
         if installed and self._staff_user is None:
             log.warning(
-                "osTicket backend %r has the ticket API extension but no staff user: set OSTICKET_STAFF_USER "
-                "(or `staff_user`) to send replies",
+                "osTicket backend %r has the ticket API extension but no staff user: set its `staff_user` "
+                "setting to send replies",
                 self.name,
             )
 
@@ -231,7 +231,7 @@ class OsticketAdapter(Adapter):
 
     async def _clock_warning(self) -> str:
         """A warning when the staff user's newest ticket was opened in the future: osTicket writes its
-        times in the database host's system time zone, so OSTICKET_TIMEZONE must name that zone."""
+        times in the database host's system time zone, so the backend's `timezone` setting must name it."""
         if self._staff_user is None:
             return ""
         tickets = [self._parse(t) for t in await self._list(STAFF_TICKETS, "staffUserName", self._staff_user)]
@@ -245,7 +245,7 @@ class OsticketAdapter(Adapter):
         ahead = round((newest.created_at - now).total_seconds() / 60)
         return (
             f"; warning: ticket {newest.ref} was opened {ahead} minutes in the future as read with time zone "
-            f"{self._settings.timezone}: set OSTICKET_TIMEZONE (or `timezone`) to the database host's system "
+            f"{self._settings.timezone}: set the backend's `timezone` setting to the database host's system "
             "time zone (MySQL's @@system_time_zone)"
         )
 

@@ -210,7 +210,7 @@ class StatusMap:
             self._warned.add(name)
             log.warning(
                 "Thulium status %r of backend %r is not in the status mapping; it reads as %r. "
-                "Map its id or name with THULIUM_STATUSES (the backend's `statuses` setting).",
+                "Map its id or name in the backend's `statuses` setting.",
                 name,
                 self._backend,
                 UNKNOWN,
