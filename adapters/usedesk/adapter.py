@@ -352,16 +352,24 @@ class UsedeskAdapter(Adapter):
 
     async def _set_status(self, number: int, status_id: str, user_id: str, done: str) -> None:
         """Apply a status after the message landed; a failure says so, lest the message be sent twice."""
+
+        async def send() -> bool:
+            fields = {"ticket_id": number, "status": int(status_id), "user_id": int(user_id)}
+            await self._write("update/ticket", fields)
+            return True
+
+        async def look() -> bool | None:
+            return True if (await self._fetch_ticket(number)).ticket.status_id == status_id else None
+
         try:
-            await self._write(
-                "update/ticket", {"ticket_id": number, "status": int(status_id), "user_id": int(user_id)}
+            await send_once(
+                send,
+                look,
+                unknown=f"{done[0].lower()}{done[1:]}, so read the ticket and, if the status did not change, "
+                "set it in UseDesk or with your next reply, without resending this one.",
             )
-        except OutcomeUnknownError as exc:
-            raise OutcomeUnknownError(
-                f"{done}, but whether the status changed is unknown ({exc.message.rstrip('.')}); read the "
-                "ticket, and if needed set the status in UseDesk or with your next reply, without "
-                "resending this one."
-            ) from None
+        except OutcomeUnknownError:
+            raise
         except HelpdeskError as exc:
             raise exc.reworded(
                 f"{done}, but the status was not changed ({exc.message.rstrip('.')}); set it in UseDesk or "

@@ -267,3 +267,23 @@ async def test_a_rate_limited_status_after_the_reply_keeps_the_wait(
     assert raised.value.retry_after == 90, "the wait survives the words that say the reply was sent"
     assert raised.value.message.startswith("The reply was sent (message ")
     assert len(sent(fake, "reply")) == 1
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+async def test_a_status_change_whose_answer_was_lost_is_looked_for_not_resent(
+    fake: UsedeskFake, adapter: UsedeskAdapter, applied: bool
+) -> None:
+    ticket_id = open_ticket(fake)
+    fake.inject(Fault("reset", apply=applied, method="POST", path=r"^/update/ticket$"))
+
+    if applied:
+        await adapter.reply(ticket_id, NewReply(body="Zamykam.", status="solved"))
+    else:
+        with pytest.raises(OutcomeUnknownError) as unknown:
+            await adapter.reply(ticket_id, NewReply(body="Zamykam.", status="solved"))
+        said = unknown.value.message
+        assert "the reply was sent (message " in said and "without resending this one" in said
+
+    assert len(fake.received("POST", r"^/update/ticket$")) == 1, "the status change is never sent twice"
+    assert len(sent(fake, "reply")) == 1
+    assert ((await adapter.get_ticket(ticket_id)).status == "solved") is applied
