@@ -43,7 +43,8 @@ UtcDateTime = Annotated[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built at a model's first use: a host starting the server waits for none of them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Person(_Model):

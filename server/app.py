@@ -12,9 +12,8 @@ from mcp.server import MCPServer
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import RequestStateSecurity
-from mcp.server.mcpserver.tools import Tool
 
-from . import __version__, approval, resources
+from . import __version__, approval, catalogue, resources
 from .approval_store import Approvals
 from .backends import Backends
 from .config import Settings
@@ -22,7 +21,6 @@ from .ledger import open_ledger
 from .logs import log_requests
 from .permissions import Permissions
 from .state import AppState
-from .tools import select_tools
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +37,10 @@ write. The resource helpdesk://backends says what each backend can do."""
 def build_server(settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> MCPServer[AppState]:
     """`clock` times approval cards out; tests pass their own."""
     running: list[AppState] = []
-    tools: list[Tool] = list(select_tools(read_only=settings.read_only, allowed=settings.tools))
+    tools = catalogue.offered(read_only=settings.read_only, allowed=settings.tools)
     cards = approval.offered(settings, tools)
     if cards:
-        tools = approval.add_cards(tools)
+        tools = approval.add_cards(tools, catalogue.shipped("answer_approval"))
     permissions = Permissions(
         settings,
         offered=frozenset(tool.name for tool in tools),

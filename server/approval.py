@@ -39,7 +39,7 @@ from .approval_store import LIFETIME
 from .config import Settings
 from .confirm import AwaitingApprovalError, ByCard, NotSentError, SendConfirmation, ensure_confirmed
 from .state import AppContext, state_of
-from .toolkit import make_tool
+from .toolkit import HelpdeskTool, make_tool
 from .views import PostedMessage
 
 CARD_URI = "ui://helpdesk-mcp/approval"
@@ -173,12 +173,18 @@ def offered(settings: Settings, tools: list[Tool]) -> bool:
     return settings.confirm_replies != "never" and any(tool.name in CARD_TOOLS for tool in tools)
 
 
-def add_cards(tools: list[Tool]) -> list[Tool]:
+def add_cards(tools: list[Tool], answer: Tool) -> list[Tool]:
     """`tools` with the card bound to the writers it approves, and the card's own app-only tool."""
     for tool in tools:
         if tool.name in CARD_TOOLS:
             tool.meta = {**(tool.meta or {}), "ui": {"resourceUri": CARD_URI}}
-    answer = make_tool(
+    return [*tools, answer]
+
+
+def build_tool(name: str) -> HelpdeskTool:
+    """The card's tool built from its function (the server lists its shipped definition)."""
+    assert name == answer_approval.__name__
+    return make_tool(
         answer_approval,
         title="Answer an approval card",
         annotations=ToolAnnotations(
@@ -186,7 +192,6 @@ def add_cards(tools: list[Tool]) -> list[Tool]:
         ),
         meta={"ui": {"resourceUri": CARD_URI, "visibility": ["app"]}},
     )
-    return [*tools, answer]
 
 
 def extension() -> Apps:

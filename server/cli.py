@@ -20,9 +20,9 @@ import anyio
 from helpdesk_mcp.adapters.errors import HelpdeskError
 
 from . import __version__
+from .catalogue import TOOL_NAMES
 from .config import ConfigError, Settings, load_settings
 from .logs import configure_logging
-from .tools import TOOL_NAMES
 
 # Flags that stand for an environment variable: one setting, one validation, one error text.
 _FLAG_VARIABLES = {
@@ -151,7 +151,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # Each command imports what only it needs, so a host starting the server waits for less.
     from .app import build_server
-    from .http import exposure_problem, serve_http
 
     server = build_server(settings)
     if args.transport == "stdio":
@@ -159,6 +158,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
         server.run("stdio")
         return
+    from .http import exposure_problem, serve_http
+
     problem = exposure_problem(args.host, settings.http_token, signed_in=settings.oauth is not None)
     if problem is not None:
         _fail(problem)

@@ -508,12 +508,17 @@ TOOL_NAMES: tuple[str, ...] = tuple(spec.name for spec in TOOLS)
 
 
 def select_tools(*, read_only: bool, allowed: frozenset[str] | None) -> list[HelpdeskTool]:
-    """The tools this server offers: write tools are not registered at all in read-only mode."""
+    """The tools built from their functions (the server lists catalogue.offered, shipped ahead of these)."""
     return [
-        make_tool(spec.fn, title=spec.title, annotations=spec.annotations)
+        build_tool(spec.name)
         for spec in TOOLS
         if (spec.read_only or not read_only) and (allowed is None or spec.name in allowed)
     ]
+
+
+def build_tool(name: str) -> HelpdeskTool:
+    spec = next(spec for spec in TOOLS if spec.name == name)
+    return make_tool(spec.fn, title=spec.title, annotations=spec.annotations)
 
 
 def _digests(files: tuple[FileUpload, ...]) -> list[tuple[str, str, str]]:
