@@ -58,13 +58,12 @@ class BackendConfig:
 
 
 def _flag(value: object) -> object:
-    if isinstance(value, str):
-        if value.strip().lower() in _TRUE:
-            return True
-        if value.strip().lower() in _FALSE:
-            return False
-        raise ValueError(f"expected 1 or 0 (true/false), got {value!r}")
-    return value
+    if not isinstance(value, str):
+        return value
+    word = value.strip().lower()
+    if word in _TRUE | _FALSE:
+        return word in _TRUE
+    raise ValueError(f"expected 1 or 0 (true/false), got {value!r}")
 
 
 def _seconds_up_to(most: float, *, zero: str = "") -> Callable[[object], object]:
@@ -115,13 +114,14 @@ def _log_level(value: object) -> object:
 
 
 def _confirm_replies(value: object) -> object:
-    if not isinstance(value, str) or value.strip().lower() == "auto":
-        return value.strip().lower() if isinstance(value, str) else value
-    if value.strip().lower() in _TRUE:
-        return "always"
-    if value.strip().lower() in _FALSE:
-        return "never"
-    raise ValueError(f"expected auto, 1 or 0, got {value!r}")
+    if not isinstance(value, str):
+        return value
+    word = value.strip().lower()
+    if word in _TRUE | _FALSE:
+        return "always" if word in _TRUE else "never"
+    if word != "auto":
+        raise ValueError(f"expected auto, 1 or 0, got {value!r}")
+    return word
 
 
 def _state_keys(value: object) -> object:
