@@ -24,7 +24,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
+from contextlib import AbstractAsyncContextManager, aclosing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,6 +59,7 @@ from ..model import (
     Ticket,
     make_ref,
 )
+from ..paging import read_ahead
 from ..sent_once import read_back, send_once
 from ..text import to_plain_text
 from .attachments import AttachmentNames
@@ -155,7 +156,7 @@ class ThuliumAdapter(Adapter):
         # and the rest of its last minute; the floor spares many tiny calls when a minute is crowded.
         size = PAGE if matcher.narrows else min(PAGE, max(limit + 1, MIN_PAGE))
         hits: list[SearchHit] = []
-        async with aclosing(ordered(self._pages(params, size), after)) as rows:
+        async with self._pages(params, size) as pages, aclosing(ordered(pages, after)) as rows:
             async for row in rows:
                 summary = self._reader.summary(row.raw)
                 if not matcher.matches(summary, row.raw):
@@ -281,20 +282,19 @@ class ThuliumAdapter(Adapter):
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    async def _pages(
+    def _pages(
         self, params: dict[str, str | list[str]], size: int
-    ) -> AsyncGenerator[list[ThuliumTicket], None]:
-        """The listing call after call. Each call overlaps the last a little: a ticket already read
-        that changes meanwhile leaves a `date_to` window and shifts the rest up, which would
-        otherwise skip one; what is read twice counts once (`ordered`)."""
-        overlap = max(1, size // 10)
-        offset = 0
-        while True:
-            page = await self._list({**params, "limit": str(size), "offset": str(offset)})
-            yield page
-            if len(page) < size:
-                return
-            offset += len(page) - overlap
+    ) -> AbstractAsyncContextManager[AsyncGenerator[list[ThuliumTicket], None]]:
+        """The listing call after call, read ahead (`paging`), one slot of the concurrency left for
+        other calls. Each call overlaps the last a little: a ticket already read that changes
+        meanwhile leaves a `date_to` window and shifts the rest up, which would otherwise skip one;
+        what is read twice counts once (`ordered`)."""
+        step = size - max(1, size // 10)
+
+        async def page(index: int) -> list[ThuliumTicket]:
+            return await self._list({**params, "limit": str(size), "offset": str(index * step)})
+
+        return read_ahead(page, lambda listed: len(listed) >= size, self._settings.max_concurrency - 1)
 
     async def _list(self, params: dict[str, str | list[str]]) -> list[ThuliumTicket]:
         response = await self._client.read("GET", "tickets", params=params)
