@@ -63,7 +63,7 @@ def shipped(name: str) -> ShippedTool:
     # Not validated again: the definitions are the validated tools' own fields, held to them by a test.
     return ShippedTool.model_construct(
         build=_builder(name),
-        fn=_builder(name),
+        fn=_builder(name),  # a Tool must name one; the SDK calls it only through `run`, which builds
         name=name,
         title=definition["title"],
         description=definition["description"],
