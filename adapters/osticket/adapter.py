@@ -10,7 +10,7 @@ needs it checks first, so nothing is refused that would have worked and nothing 
 
 Search needs a scope the vendor can list: the customer's e-mail (`requester`, clientTickets) or the
 agent's user name (`assignee`, staffTickets). Words, status, dates, and a requester within an agent's
-tickets are filtered here over that complete list (see `listing`). There are no tags, no internal
+tickets are filtered here over that complete list (see `search`). There are no tags, no internal
 notes through the API, and no attachment download; the extension counts an entry's files but does
 not name them.
 """
@@ -50,7 +50,7 @@ from ..model import (
     make_ref,
 )
 from ..sent_once import read_back, send_once
-from . import listing, wire
+from . import search, wire
 from .errors import ExtensionMissingError, NoSuchPersonError, read_error, succeeded
 from .names import UploadedNames
 from .settings import OsticketSettings
@@ -289,7 +289,7 @@ class OsticketAdapter(Adapter):
                 "requester as the customer's e-mail address, or assignee as the agent's osTicket user name."
             )
         tickets = [self._parse(t) for t in raw]
-        return listing.found(tickets, query, limit, start, applied=applied)
+        return search.found(tickets, query, limit, start, applied=applied)
 
     async def _list(self, path: str, parameter: str, value: str) -> list[dict[str, Any]]:
         try:

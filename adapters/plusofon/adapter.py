@@ -51,8 +51,8 @@ from ..model import (
 )
 from ..sent_once import not_carried, read_back, send_once
 from . import search
+from .errors import read_error
 from .settings import PlusofonSettings
-from .vendor_errors import read_error
 from .wire import ShapeError, Statuses, comparable, listed_tickets, read_ticket
 
 TICKETS = "api/v1/ticket"

@@ -5,7 +5,7 @@ What Thulium's API cannot do, and how this adapter answers:
 - no attachment names and no attachment download: files this process uploaded keep their names
   (see `attachments`), others read "(unnamed)"; downloading raises UnsupportedError;
 - no full-text search: `query`, `requester` and `tags` are applied here over the tickets its list
-  call returns (see `listing`);
+  call returns (see `search`);
 - no priority, and no customer name on a new ticket (the create call documents neither; Thulium
   knows the sender by address): the ticket is opened without them and the result lists each under
   `not_stored`, and `capabilities.create_fields` says so beforehand;
@@ -63,18 +63,17 @@ from ..paging import read_ahead
 from ..sent_once import read_back, send_once
 from ..text import to_plain_text
 from .attachments import AttachmentNames
-from .listing import POSITIONS, Matcher, native_params, ordered
+from .errors import MissingRecordError, read_error
 from .recent import RecentValues
+from .search import POSITIONS, Matcher, native_params, ordered
 from .settings import ThuliumSettings
 from .statuses import Catalogue, CatalogueEntry, StatusMap, parse_catalogue
 from .wire import (
-    MissingRecordError,
     Reader,
     ThuliumMessage,
     ThuliumTicket,
     attachment_ids,
     ident,
-    read_error,
     serial,
     status_fields,
     vendor_minute,

@@ -1,4 +1,4 @@
-"""Thulium's JSON read into the normalized model, and its error bodies into the error taxonomy.
+"""Thulium's JSON read into the normalized model (its error bodies are read in `errors`).
 
 Tolerant by design, because the API is: ids arrive as strings or numbers depending on the endpoint
 (`"ticket_id": "23962"` in lists, `1234` alone), times are the account's local wall clock to the
@@ -8,17 +8,14 @@ ticket's messages are not listed in time order (imports may backdate them).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 from pydantic import Field, field_validator
 
-from ..errors import NotFoundError, UnavailableError
-from ..http import VendorFailure
+from ..errors import UnavailableError
 from ..loose import Id, Objects, Text, Texts, WireModel, ident, text
 from ..model import Message, MessageKind, Person, Ticket, TicketSummary, make_ref
 from ..text import to_plain_text
@@ -30,13 +27,8 @@ _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", MINUTE, "%Y-%m-%d")
 _KINDS: dict[str, MessageKind] = {"MAIL": "customer", "REPLY": "agent"}
 
 
-class MissingRecordError(NotFoundError):
-    """Thulium itself said the thing asked for does not exist (as opposed to a wrong base URL)."""
-
-
 __all__ = [
     "MINUTE",
-    "MissingRecordError",
     "Reader",
     "ThuliumMessage",
     "ThuliumTicket",
@@ -44,7 +36,6 @@ __all__ = [
     "ident",
     "local_minute",
     "next_minute",
-    "read_error",
     "serial",
     "status_fields",
     "to_utc",
@@ -215,51 +206,3 @@ def _custom_fields(raw: dict[str, Any]) -> dict[str, str]:
 def attachment_ids(message: ThuliumMessage) -> list[str]:
     """A message's attachments: the API lists them as bare ids, without names."""
     return [i for i in (ident(value) for value in message.attachments) if i is not None]
-
-
-def read_error(response: httpx.Response) -> VendorFailure | None:
-    """The `read_error` hook: what Thulium's error bodies (`{"request_id", "errors": [{"message",
-    "code"}]}`) say, with the request id its support asks for."""
-    status = response.status_code
-    said = _vendor_errors(response)
-    if said is None:
-        if status == 404:
-            return VendorFailure(
-                "a page that is not from its API",
-                404,
-                advice="check that the backend's URL is the API base, ending in /api",
-            )
-        return None
-    if status == 401:
-        return VendorFailure(said, 401, advice="check the API user's login and password")
-    if status == 403:
-        return VendorFailure(
-            said,
-            403,
-            advice="the API user's permissions may not include this method (an administrator grants "
-            "them, * for all)",
-        )
-    if status == 404:
-        return VendorFailure(said, 404, error=MissingRecordError)
-    return VendorFailure(said, max(status, 400))
-
-
-def _vendor_errors(response: httpx.Response) -> str | None:
-    """Thulium's error messages joined into one clause, or None if the body is not an error body."""
-    content = response.content.lstrip()
-    if not content.startswith(b"{"):
-        return None
-    try:
-        payload = json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("errors"), list) or not payload["errors"]:
-        return None
-    messages = [
-        " ".join(text(error.get("message")).split()).rstrip(".")
-        for error in payload["errors"]
-        if isinstance(error, dict) and text(error.get("message")).strip()
-    ]
-    said = "; ".join(messages) or "an error without a message"
-    request_id = text(payload.get("request_id")).strip() or response.headers.get("x-request-id", "")
-    return f"{said}, request id {request_id}" if request_id else said

@@ -56,9 +56,9 @@ from ..model import (
 )
 from ..sent_once import not_carried, read_back, send_once
 from . import search, wire
+from .errors import vendor_error_reader
 from .settings import UsedeskSettings
 from .statuses import StatusMap
-from .vendor_errors import vendor_error_reader
 
 # How far back a write that may have landed is looked for: UseDesk's clock and ours may differ a little.
 LOOK_BACK = timedelta(minutes=2)

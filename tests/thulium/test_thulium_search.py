@@ -13,7 +13,7 @@ import pytest
 from helpdesk_mcp.adapters.errors import InvalidInputError
 from helpdesk_mcp.adapters.model import NewReply, NewTicket, SearchQuery, Status
 from helpdesk_mcp.adapters.thulium.adapter import ThuliumAdapter
-from helpdesk_mcp.adapters.thulium.listing import POSITIONS
+from helpdesk_mcp.adapters.thulium.search import POSITIONS
 from tests.fakes.thulium import (
     CLOSED,
     IN_PROGRESS,
