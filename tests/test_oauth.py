@@ -222,25 +222,40 @@ async def test_without_send_no_public_reply_goes_out_by_any_way(signed: Signed, 
         assert not sent.is_error, text_of(sent)
 
 
-def test_audit_lines_name_who_did_what_without_the_text(signed: Signed) -> None:
-    lines = audit_lines(signed.log)
+@pytest.mark.anyio
+async def test_audit_lines_name_who_did_what_without_the_text(signed: Signed) -> None:
+    # Callers of their own, so that the lines this test reads are its own whatever else ran before.
+    writer_token = signed.issuer.token(signed.url, "helpdesk:read helpdesk:write", subject="auditor-writer")
+    reader_token = signed.issuer.token(signed.url, "helpdesk:read", subject="auditor-reader")
+    async with connect(signed.url, STATIC) as admin:
+        created = await admin.call_tool("create_ticket", {"subject": "Audited", "body": "opened"})
+        ref = created.structured_content["ticket"]  # type: ignore[index]
+    async with connect(signed.url, writer_token) as writer:
+        note = {"ticket": ref, "body": "Agents only", "internal": True}
+        assert not (await writer.call_tool("reply_ticket", note)).is_error
+        file = {"ticket": ref, "filename": "a.txt", "content_base64": "aGk=", "internal": True}
+        assert not (await writer.call_tool("attach_file", file)).is_error
+        assert (await writer.call_tool("reply_ticket", {"ticket": ref, "body": SECRET_BODY})).is_error
+    async with connect(signed.url, reader_token) as reader:
+        assert (await reader.call_tool("create_ticket", {"subject": "No", "body": "no"})).is_error
+
+    lines = [line for line in audit_lines(signed.log) if line.get("ticket") == ref or "ticket" not in line]
     log = signed.log.read_text()
     assert SECRET_BODY not in log and "Agents only" not in log
-    notes = [line for line in lines if line["tool"] == "reply_ticket" and line["outcome"] == "ok"]
-    by_bob = next(line for line in notes if line["who"] == "bob@example.com")
-    assert by_bob["internal"] is True
-    assert by_bob["backend"] == "local" and by_bob["ticket"].startswith("local:")
-    assert by_bob["text_sha256"] == hashlib.sha256(b"Agents only").hexdigest()
-    refused = [line for line in lines if line["outcome"] == "insufficient_scope"]
-    assert {(line["who"], line["scope"]) for line in refused} == {
-        ("alice@example.com", "helpdesk:write"),
-        ("bob@example.com", "helpdesk:send"),
-    }
-    refused = [line for line in refused if line["who"] == "bob@example.com"]
-    assert refused[0]["text_sha256"] == hashlib.sha256(SECRET_BODY.encode()).hexdigest()
     assert any(line["who"] == "static token" and line["tool"] == "create_ticket" for line in lines)
-    files = next(line for line in lines if line["tool"] == "attach_file" and line["outcome"] == "ok")
-    assert files["files"] == [{"type": "text/plain", "sha256": hashlib.sha256(b"hi").hexdigest()}]
+    by_writer = [line for line in lines if line["who"] == "auditor-writer"]
+    note_line = next(line for line in by_writer if line["tool"] == "reply_ticket" and line["outcome"] == "ok")
+    assert note_line["internal"] is True and note_line["backend"] == "local"
+    assert note_line["text_sha256"] == hashlib.sha256(b"Agents only").hexdigest()
+    file_line = next(line for line in by_writer if line["tool"] == "attach_file" and line["outcome"] == "ok")
+    assert file_line["files"] == [{"type": "text/plain", "sha256": hashlib.sha256(b"hi").hexdigest()}]
+    refused = next(line for line in by_writer if line["outcome"] == "insufficient_scope")
+    assert refused["scope"] == "helpdesk:send"
+    assert refused["text_sha256"] == hashlib.sha256(SECRET_BODY.encode()).hexdigest()
+    by_reader = [line for line in audit_lines(signed.log) if line["who"] == "auditor-reader"]
+    assert [(line["tool"], line["outcome"], line["scope"]) for line in by_reader] == [
+        ("create_ticket", "insufficient_scope", "helpdesk:write")
+    ]
 
 
 @pytest.mark.anyio
