@@ -1,7 +1,8 @@
 """The MCP Inspector's CLI, a client we did not write, drives the whole surface over stdio and HTTP.
 
 Each call is a fresh Inspector process, in one protocol era: `legacy` (2025-11-25, with
-`initialize`) or `modern` (2026-07-28). HTTP is served as a desktop host meets it: sessions, event
+`initialize`) or `modern` (2026-07-28); the whole surface in the modern era, each kind of request in
+the legacy one. HTTP is served as a desktop host meets it: sessions, event
 streams and a bearer token. (The stateless, JSON-only deployment meets a third-party client in
 test_conformance_suite.py.)
 """
@@ -32,25 +33,30 @@ def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
 
 
-@pytest.mark.parametrize("era", ["legacy", "modern"])
-@pytest.mark.parametrize("transport", ["stdio", "http"])
-def test_the_inspector_lists_and_calls_everything(
-    node_tools: NodeTools, http_url: str, tmp_path: Path, transport: str, era: str
-) -> None:
-    if transport == "stdio":
-        target: tuple[str, ...] = (console_script(), "-e", f"HELPDESK_DB={tmp_path / 'helpdesk.db'}")
-    else:
-        target = (http_url, "--header", f"Authorization: Bearer {TOKEN}")
+class Inspector:
+    """Inspector CLI calls to one server (stdio: a new server per call) in one protocol era."""
 
-    def inspect(method: str, *args: str, expect_exit: int = 0) -> dict[str, Any]:
-        printed = node_tools.inspect(
-            *target, "--protocol-era", era, "--method", method, *args, expect_exit=expect_exit
+    def __init__(self, node_tools: NodeTools, http_url: str, tmp_path: Path, transport: str, era: str):
+        self.node_tools = node_tools
+        self.era = era
+        if transport == "stdio":
+            self.target: tuple[str, ...] = (
+                console_script(),
+                "-e",
+                f"HELPDESK_DB={tmp_path / 'helpdesk.db'}",
+            )
+        else:
+            self.target = (http_url, "--header", f"Authorization: Bearer {TOKEN}")
+
+    def inspect(self, method: str, *args: str, expect_exit: int = 0) -> dict[str, Any]:
+        printed = self.node_tools.inspect(
+            *self.target, "--protocol-era", self.era, "--method", method, *args, expect_exit=expect_exit
         )
         result: dict[str, Any] = printed["result"]
         return result
 
-    def call(tool: str, arguments: dict[str, Any], expect_exit: int = 0) -> dict[str, Any]:
-        return inspect(
+    def call(self, tool: str, arguments: dict[str, Any], expect_exit: int = 0) -> dict[str, Any]:
+        return self.inspect(
             "tools/call",
             "--tool-name",
             tool,
@@ -59,7 +65,16 @@ def test_the_inspector_lists_and_calls_everything(
             expect_exit=expect_exit,
         )
 
-    receipt = {"filename": "receipt.txt", "content_base64": base64.b64encode(RECEIPT).decode()}
+
+RECEIPT_ARGS = {"filename": "receipt.txt", "content_base64": base64.b64encode(RECEIPT).decode()}
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_the_inspector_lists_and_calls_everything(
+    node_tools: NodeTools, http_url: str, tmp_path: Path, transport: str
+) -> None:
+    inspector = Inspector(node_tools, http_url, tmp_path, transport, "modern")
+    inspect, call, receipt = inspector.inspect, inspector.call, RECEIPT_ARGS
     # Each call is a new Inspector process (and, over stdio, a new server): calls that do not
     # depend on each other run side by side.
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -116,6 +131,32 @@ def test_the_inspector_lists_and_calls_everything(
     assert json.loads(shown["text"])["status"] == "solved"
     assert {p["name"] for p in prompts.result()["prompts"]} == {"triage_ticket", "draft_reply"}
     assert triage.result()["messages"][0]["content"]["resource"]["uri"] == ticket_uri
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_the_inspector_in_the_legacy_era_lists_calls_and_reads(
+    node_tools: NodeTools, http_url: str, tmp_path: Path, transport: str
+) -> None:
+    """The 2025-11-25 handshake (`initialize`) in front of each kind of request: a tool list that
+    strict hosts accept, a tool result and a tool error, a resource. The rest of the surface is the
+    same code in either era, called in full above (each call here is a Node process, and over stdio
+    a server process too)."""
+    inspector = Inspector(node_tools, http_url, tmp_path, transport, "legacy")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        listed = pool.submit(inspector.inspect, "tools/list", "--strict")
+        failed = pool.submit(inspector.call, "get_ticket", {"ticket": "local:424242"}, expect_exit=5)
+        created = inspector.call("create_ticket", {"subject": "Charged twice", "body": "Order 1042."})
+        ref = created["structuredContent"]["ticket"]
+        backend, _, ticket_id = ref.partition(":")
+        ticket = pool.submit(
+            inspector.inspect, "resources/read", "--uri", f"helpdesk://{backend}/tickets/{ticket_id}"
+        )
+
+    assert {tool["name"] for tool in listed.result()["tools"]} == set(TOOL_NAMES)
+    error = failed.result()
+    assert error["isError"] is True and "424242" in error["content"][0]["text"]
+    [shown] = ticket.result()["contents"]
+    assert json.loads(shown["text"])["subject"] == "Charged twice"
 
 
 def test_the_inspector_cannot_connect_without_the_token(node_tools: NodeTools, http_url: str) -> None:

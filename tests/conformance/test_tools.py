@@ -151,33 +151,37 @@ async def test_ticket_lifecycle_is_reflected_when_read_again(client: Client) -> 
     assert carrier["body"] == "gateway.log"
 
 
-@pytest.mark.parametrize(
-    ("tool", "arguments", "expected"),
-    [
-        ("get_ticket", {"ticket": "nosuch:1"}, "not configured"),
-        ("get_ticket", {"ticket": "no-colon-here"}, "not a ticket ref"),
-        ("create_ticket", {"subject": "   ", "body": "text"}, "subject"),
-        ("search_tickets", {"limit": 10000}, "limit"),
-        ("search_tickets", {"limit": 0}, "limit"),
-        ("search_tickets", {"cursor": "bm90IG91cnM"}, "cursor"),
-        ("reply_ticket", {"ticket": "local:1", "body": ""}, "body"),
-        ("attach_file", {"ticket": "local:1", "filename": "a.txt", "content_base64": "%%%"}, "base64"),
-        ("attach_file", {"ticket": "local:1", "filename": "a.txt", "path": "/etc/passwd"}, "content_base64"),
-    ],
-)
-async def test_bad_input_gets_one_sentence_and_the_server_keeps_serving(
-    client: Client, tool: str, arguments: dict[str, Any], expected: str
-) -> None:
-    if arguments.get("ticket") == "local:1":  # a ref of the backend under test, so the input is what fails
-        contents = (await client.read_resource("helpdesk://backends")).contents
-        name = json.loads(contents[0].text)["backends"][0]["name"]  # type: ignore[union-attr]
-        arguments = {**arguments, "ticket": f"{name}:1"}
-    message = await error_of(client, tool, arguments)
-    assert expected in message
-    assert "\n" not in message and "Traceback" not in message and "Error executing tool" not in message
-    assert message.endswith("."), message
-    listed = await call(client, "search_tickets", scoped(await capabilities(client), {"limit": 1}))
-    assert "tickets" in listed
+BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
+    ("get_ticket", {"ticket": "nosuch:1"}, "not configured"),
+    ("get_ticket", {"ticket": "no-colon-here"}, "not a ticket ref"),
+    ("create_ticket", {"subject": "   ", "body": "text"}, "subject"),
+    ("search_tickets", {"limit": 10000}, "limit"),
+    ("search_tickets", {"limit": 0}, "limit"),
+    ("search_tickets", {"cursor": "bm90IG91cnM"}, "cursor"),
+    ("reply_ticket", {"ticket": "local:1", "body": ""}, "body"),
+    ("attach_file", {"ticket": "local:1", "filename": "a.txt", "content_base64": "%%%"}, "base64"),
+    ("attach_file", {"ticket": "local:1", "filename": "a.txt", "path": "/etc/passwd"}, "content_base64"),
+]
+
+
+async def test_bad_input_gets_one_sentence_and_the_server_keeps_serving(client: Client) -> None:
+    """Every bad input in turn, on one connection: each must leave it serving the next."""
+    contents = (await client.read_resource("helpdesk://backends")).contents
+    name = json.loads(contents[0].text)["backends"][0]["name"]  # type: ignore[union-attr]
+    scope = scoped(await capabilities(client), {"limit": 1})
+    for tool, arguments, expected in BAD_INPUTS:
+        case = f"{tool} {arguments}"
+        # A ref of the backend under test, so the input is what fails.
+        if arguments.get("ticket") == "local:1":
+            arguments = {**arguments, "ticket": f"{name}:1"}
+        message = await error_of(client, tool, arguments)
+        assert expected in message, f"{case}: {message}"
+        assert "\n" not in message and "Traceback" not in message and "Error executing tool" not in message, (
+            f"{case}: {message}"
+        )
+        assert message.endswith("."), f"{case}: {message}"
+        listed = await call(client, "search_tickets", scope)
+        assert "tickets" in listed, case
 
 
 async def test_unknown_ticket_is_not_found(client: Client) -> None:
