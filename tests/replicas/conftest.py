@@ -1,4 +1,5 @@
-"""A real Redis for the replica tests: a database of each test worker's own, emptied around each test.
+"""A real Redis for the replica tests: a database of each test worker's own, emptied around each test
+(or each module, for servers a module shares).
 
 Without a Redis at 127.0.0.1:6379 these tests are skipped and say why; with HELPDESK_REQUIRE_REDIS=1
 (as `.ci/run` sets) they fail instead, so a missing Redis never passes for a green run.
@@ -19,6 +20,16 @@ DATABASES = 4
 
 @pytest.fixture
 def redis_url(worker_id: str) -> Iterator[str]:
+    yield from _emptied_database(worker_id)
+
+
+@pytest.fixture(scope="module")
+def module_redis_url(worker_id: str) -> Iterator[str]:
+    """The worker's database for servers that serve a whole module: emptied around the module."""
+    yield from _emptied_database(worker_id)
+
+
+def _emptied_database(worker_id: str) -> Iterator[str]:
     number = int(re.sub(r"\D", "", worker_id) or 0)
     url = f"redis://127.0.0.1:6379/{FIRST_DB + number % DATABASES}"
     client = redis.Redis.from_url(url, socket_connect_timeout=1)
