@@ -941,10 +941,10 @@ def vendor_env(fake: FakeVendor) -> dict[str, str]:
     }
 
 
-def env_for(fake: FakeVendor) -> dict[str, str]:
+def env_for(fake: FakeVendor, settings: str = "") -> dict[str, str]:
     """The backend `thulium` against the fake, declared in a TOML file as a user would who maps the
     status their admin added ("Rozwiązane", id 23 on its tickets) to `solved`; secrets stay in the
-    environment."""
+    environment. `settings`: more TOML lines for the backend, such as its request rate."""
     assert isinstance(fake, FakeThulium)
     config = fake.config_file(
         "[backends.thulium]\n"
@@ -954,6 +954,6 @@ def env_for(fake: FakeVendor) -> dict[str, str]:
         'password = "${THULIUM_PASSWORD}"\n'
         'mailbox = "${THULIUM_MAILBOX}"\n'
         'agent_login = "${THULIUM_AGENT_LOGIN}"\n'
-        f'statuses = {{ "{SOLVED}" = "solved" }}\n'
+        f'statuses = {{ "{SOLVED}" = "solved" }}\n' + settings
     )
     return {**vendor_env(fake), "HELPDESK_CONFIG": str(config)}

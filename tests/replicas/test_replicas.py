@@ -16,7 +16,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import Human, serve_http
-from tests.fakes.thulium import ROUTES, SOLVED, FakeThulium, make_fake, vendor_env
+from tests.fakes.thulium import ROUTES, FakeThulium, env_for, make_fake
 
 pytestmark = pytest.mark.anyio
 RATE = 10
@@ -56,20 +56,8 @@ def ports(
     tmp_path_factory: pytest.TempPathFactory, thulium: FakeThulium, module_redis_url: str
 ) -> Iterator[list[int]]:
     tmp_path = tmp_path_factory.mktemp("replicas")
-    config = thulium.config_file(
-        "[backends.thulium]\n"
-        'type = "thulium"\n'
-        'url = "${THULIUM_URL}"\n'
-        'user = "${THULIUM_USER}"\n'
-        'password = "${THULIUM_PASSWORD}"\n'
-        'mailbox = "${THULIUM_MAILBOX}"\n'
-        'agent_login = "${THULIUM_AGENT_LOGIN}"\n'
-        f'statuses = {{ "{SOLVED}" = "solved" }}\n'
-        f"requests_per_second = {RATE}\n"
-    )
     env = {
-        **vendor_env(thulium),
-        "HELPDESK_CONFIG": str(config),
+        **env_for(thulium, f"requests_per_second = {RATE}\n"),
         "HELPDESK_REDIS_URL": module_redis_url,
         "HELPDESK_STATE_KEY": STATE_KEY,
     }
