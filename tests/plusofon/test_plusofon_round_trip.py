@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from mcp import Client
 
 from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
 from tests.conftest import connect, unthrottled
 from tests.fakes.plusofon import PlusofonFake, env_for, make_fake
+from tests.round_trip import ok
 
 pytestmark = pytest.mark.anyio
 
@@ -21,13 +19,6 @@ BODY = (
     "Ёлка, żółw, Łódź: 5 < 6 && 7 > 6; &lt;b&gt; остаётся текстом.\n\n    отступ"
 )
 REPLY = 'Здравствуйте! Zwrot: 1 500 ₽ < 2 000 zł & "szybko".\nПроверьте <b>сегодня</b>.'
-
-
-async def ok(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content[0].text  # type: ignore[union-attr]
-    structured: dict[str, Any] = result.structured_content  # type: ignore[assignment]
-    return structured
 
 
 def words(text: str | None) -> list[str]:

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from mcp import Client
 
 from helpdesk_mcp.server.config import load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
 from tests.conftest import connect, unthrottled
 from tests.fakes.thulium import FakeThulium, env_for, make_fake
+from tests.round_trip import REPLY, SUBJECT, ok
 
 pytestmark = pytest.mark.anyio
 
-SUBJECT = 'Zwrot zamówienia 1042 — «Возврат» & <tag> "cudzysłów" 📦'
 BODY = (
     "Dzień dobry,\n\nзаказ №1042 не пришёл. Dwie  spacje & <tag> \"cudzysłów\" 'apostrof'.\n"
     "Ёлка, żółw, Łódź: 5 < 6 && 7 > 6; &lt;b&gt; zostaje tekstem.\n\n    wcięty wiersz"
 )
-REPLY = 'Здравствуйте! Zwrot zlecony: 1 500 ₽ < 2 000 zł & "szybko".\nПроверим <b>сегодня</b>.'
-
-
-async def ok(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content[0].text  # type: ignore[union-attr]
-    structured: dict[str, Any] = result.structured_content  # type: ignore[assignment]
-    return structured
 
 
 def words(text: str | None) -> list[str]:
