@@ -60,26 +60,30 @@ class Outgoing:
         return tuple(dict.fromkeys(tag for tag in cleaned if tag))
 
     def email(self, value: str | None) -> str | None:
-        address = self._token("requester_email", value)
-        if address is not None and not _EMAIL.fullmatch(address):
-            raise InvalidInputError(
-                "requester_email does not look like one e-mail address on one line; "
-                "give one such as name@example.com."
-            )
-        return address
+        return self._token(
+            "requester_email",
+            value,
+            _EMAIL,
+            "requester_email does not look like one e-mail address on one line; "
+            "give one such as name@example.com.",
+        )
 
     def mime_type(self, value: str | None) -> str | None:
-        mime_type = self._token("mime_type", value)
-        if mime_type is not None and not _MIME_TYPE.fullmatch(mime_type):
-            raise InvalidInputError(
-                "mime_type is not one MIME type on one line; give one such as application/pdf, "
-                "or leave it out to have it guessed from the file name."
-            )
-        return mime_type
+        return self._token(
+            "mime_type",
+            value,
+            _MIME_TYPE,
+            "mime_type is not one MIME type on one line; give one such as application/pdf, "
+            "or leave it out to have it guessed from the file name.",
+        )
 
-    def _token(self, field: str, value: str | None) -> str | None:
-        """A field a line break would corrupt rather than merely reflow: kept as written, to be judged."""
-        return None if value is None else self.text(field, value).strip() or None
+    def _token(self, field: str, value: str | None, shape: re.Pattern[str], wrong: str) -> str | None:
+        """A field a line break would corrupt rather than merely reflow: kept as written, and refused
+        with `wrong` unless it has the `shape` the vendor expects."""
+        token = None if value is None else self.text(field, value).strip() or None
+        if token is not None and not shape.fullmatch(token):
+            raise InvalidInputError(wrong)
+        return token
 
     def told(self) -> str:
         """For a confirmation question: what was removed, since hidden text in what an agent wrote
