@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,7 @@ from mcp import Client
 
 from helpdesk_mcp.server.config import ConfigError, load_settings
 from helpdesk_mcp.server.tools import TOOL_NAMES
-from tests.conftest import child_env, console_script, free_port, serve_http
+from tests.conftest import HttpServer, child_env, console_script, free_port, serve_http
 
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -27,28 +28,53 @@ INITIALIZE = {
     },
 }
 MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
+READ_TIMEOUT = 3
+"""Seconds a connection may take to send its request: short, so that slow clients are cut off soon."""
+
+
+@pytest.fixture(scope="module")
+def serve_on(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], HttpServer]]:
+    """The console script serving HTTP on a loopback address, without a token as loopback allows:
+    started at a test's first ask, and shared by the module's tests that ask for the same address."""
+    servers: dict[str, HttpServer] = {}
+    with contextlib.ExitStack() as running:
+
+        def on(host: str) -> HttpServer:
+            if host not in servers:
+                tmp_path = tmp_path_factory.mktemp("http")
+                servers[host] = running.enter_context(
+                    serve_http(tmp_path, host=host, HELPDESK_HTTP_READ_TIMEOUT=str(READ_TIMEOUT))
+                )
+            return servers[host]
+
+        yield on
+
+
+def port_of(server: HttpServer) -> int:
+    return int(server.url.rsplit(":", 1)[1].split("/")[0])
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("host", ["127.0.0.2", "127.1", "0:0:0:0:0:0:0:1"])
 async def test_any_loopback_spelling_refuses_a_rebound_host_and_serves_its_own(
-    tmp_path: Path, host: str
+    serve_on: Callable[[str], HttpServer], host: str
 ) -> None:
     """Without a token, as loopback allows: a web page that rebinds its name to this address sends
     its own name as Host (or its own Origin) and is refused; a local client is served."""
-    with serve_http(tmp_path, host=host) as server:
-        port = server.url.rsplit(":", 1)[1].split("/")[0]
-        async with httpx.AsyncClient() as http:
-            rebound = await http.post(
-                server.url, json=INITIALIZE, headers={**MCP_HEADERS, "Host": f"attacker.example:{port}"}
-            )
-            assert rebound.status_code == 421, rebound.text
-            foreign_page = await http.post(
-                server.url, json=INITIALIZE, headers={**MCP_HEADERS, "Origin": "http://attacker.example"}
-            )
-            assert foreign_page.status_code == 403, foreign_page.text
-        async with Client(server.url, mode="legacy") as client:
-            assert "search_tickets" in [tool.name for tool in (await client.list_tools()).tools]
+    server = serve_on(host)
+    async with httpx.AsyncClient() as http:
+        rebound = await http.post(
+            server.url,
+            json=INITIALIZE,
+            headers={**MCP_HEADERS, "Host": f"attacker.example:{port_of(server)}"},
+        )
+        assert rebound.status_code == 421, rebound.text
+        foreign_page = await http.post(
+            server.url, json=INITIALIZE, headers={**MCP_HEADERS, "Origin": "http://attacker.example"}
+        )
+        assert foreign_page.status_code == 403, foreign_page.text
+    async with Client(server.url, mode="legacy") as client:
+        assert "search_tickets" in [tool.name for tool in (await client.list_tools()).tools]
 
 
 @pytest.mark.parametrize(
@@ -90,31 +116,34 @@ def _closed_by_server(sock: socket.socket) -> bytes:
 
 
 @pytest.mark.anyio
-async def test_slow_clients_are_cut_off_and_a_real_client_is_served(tmp_path: Path) -> None:
+async def test_slow_clients_are_cut_off_and_a_real_client_is_served(
+    serve_on: Callable[[str], HttpServer],
+) -> None:
     """Hundreds of connections that send half a request hold nothing for long: a real client is
     served meanwhile, and each slow connection is closed by the server, not left open."""
-    with serve_http(tmp_path, HELPDESK_HTTP_READ_TIMEOUT="3") as server:
-        port = int(server.url.rsplit(":", 1)[1].split("/")[0])
-        half_headers = []
-        with contextlib.ExitStack() as sockets:
-            for _ in range(SLOW_CLIENTS):
-                sock = sockets.enter_context(socket.create_connection(("127.0.0.1", port)))
-                sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ")
-                half_headers.append(sock)
-            half_body = sockets.enter_context(socket.create_connection(("127.0.0.1", port)))
-            half_body.sendall(
-                b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                b'Accept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{"jsonrpc"'
-            )
-            silent = sockets.enter_context(socket.create_connection(("127.0.0.1", port)))
+    # Any of the module's loopback servers will do; the first spelling's is already running.
+    server = serve_on("127.0.0.2")
+    address = ("127.0.0.2", port_of(server))
+    half_headers = []
+    with contextlib.ExitStack() as sockets:
+        for _ in range(SLOW_CLIENTS):
+            sock = sockets.enter_context(socket.create_connection(address))
+            sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.2\r\nX-Half: ")
+            half_headers.append(sock)
+        half_body = sockets.enter_context(socket.create_connection(address))
+        half_body.sendall(
+            b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.2\r\nContent-Type: application/json\r\n"
+            b'Accept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{"jsonrpc"'
+        )
+        silent = sockets.enter_context(socket.create_connection(address))
 
-            async with Client(server.url, mode="legacy") as client:
-                assert "search_tickets" in [tool.name for tool in (await client.list_tools()).tools]
+        async with Client(server.url, mode="legacy") as client:
+            assert "search_tickets" in [tool.name for tool in (await client.list_tools()).tools]
 
-            for sock in half_headers:
-                assert _closed_by_server(sock).startswith(b"HTTP/1.1 408"), "half a header is cut off"
-            assert _closed_by_server(silent).startswith(b"HTTP/1.1 408"), "a silent connection too"
-            assert b" 200 " not in _closed_by_server(half_body), "half a body is cut off"
+        for sock in half_headers:
+            assert _closed_by_server(sock).startswith(b"HTTP/1.1 408"), "half a header is cut off"
+        assert _closed_by_server(silent).startswith(b"HTTP/1.1 408"), "a silent connection too"
+        assert b" 200 " not in _closed_by_server(half_body), "half a body is cut off"
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon", "86400"])
