@@ -17,9 +17,10 @@ local helpdesk does in SQL, so that a search means the same whichever backend an
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -70,27 +71,51 @@ def is_person(person: Person | None, wanted: str) -> bool:
 
 def has_words(text: str, texts: Iterable[str]) -> bool:
     """Whether each word of `text` starts a word of one of `texts` (see the module's `query`)."""
-    wanted = [_TOKEN.findall(_fold(word)) for word in _QUERY_SPACE.split(text)]
-    phrases = [tokens for tokens in wanted if tokens]
+    phrases = [phrase for phrase in map(_words, _QUERY_SPACE.split(text)) if phrase != " "]
     if not phrases:
         return False
-    searched = [_TOKEN.findall(_fold(one)) for one in texts]
-    return all(any(_has_phrase(words, phrase) for words in searched) for phrase in phrases)
+    searched = [_words(one) for one in texts]
+    return all(any(phrase in words for words in searched) for phrase in phrases)
+
+
+def _words(text: str) -> str:
+    """The words of `text` folded, each after a space: " ab" is then found in it where a word starts
+    with "ab", and " ab cd" where the whole word "ab" is followed by a word that starts with "cd"."""
+    return _recent_words(text) if len(text) <= _RECENT_TEXT else _fold_words(text)
+
+
+def _fold_words(text: str) -> str:
+    return " " + " ".join(_TOKEN.findall(_fold(text)))
+
+
+# A search reads the same subjects and messages again on every page and every search of the same
+# list, so their words are kept: those of up to 4096 texts of up to 2000 characters each, which with
+# the texts themselves comes to some 16 M characters at most.
+_RECENT_TEXT = 2000
+_recent_words = functools.lru_cache(maxsize=4096)(_fold_words)
 
 
 def _fold(text: str) -> str:
     """Case and accents aside: "Żółw" reads as "żołw", as FTS5's unicode61 tokenizer reads it."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    folded = text.casefold()
+    if folded.isascii():  # nothing to decompose, no accent to drop: most text, at a fraction of the cost
+        return folded
+    return unicodedata.normalize("NFKD", folded).translate(_MARKS)
 
 
-def _has_phrase(words: Sequence[str], phrase: Sequence[str]) -> bool:
-    *whole, start = phrase
-    size = len(whole)
-    return any(
-        list(words[at : at + size]) == whole and words[at + size].startswith(start)
-        for at in range(len(words) - size)
-    )
+class _Marks(dict[int, int | None]):
+    """`str.translate`'s table dropping combining marks (accents): each character of the Basic
+    Multilingual Plane is looked up in `unicodedata` once, others (emoji, rarer scripts) each time, so
+    that the table stays within 65536 entries whatever text it sees."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        if code <= 0xFFFF:
+            self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
 
 
 def _in_time_range(ticket: TicketSummary, query: SearchQuery) -> bool:

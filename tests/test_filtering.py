@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from helpdesk_mcp.adapters.cursor import BAD_CURSOR, MAX_CURSOR
 from helpdesk_mcp.adapters.errors import InvalidInputError
-from helpdesk_mcp.adapters.filtering import matches, page, resume_at
+from helpdesk_mcp.adapters.filtering import has_words, matches, page, resume_at
 from helpdesk_mcp.adapters.model import Person, SearchQuery, TicketSummary
 
 NOON = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -50,6 +53,89 @@ def ticket(number: int, **fields: object) -> TicketSummary:
 def test_query_finds_word_starts_in_the_subject_and_the_texts_given(text: str, found: bool) -> None:
     query = SearchQuery(text=text)
     assert matches(ticket(1), query, ["Mailbox over quota since Monday"]) is found
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "found"),
+    [
+        ("żołw", "ŻÓŁW na łące", True),  # accents go, but "ł" is a letter of its own
+        ("zolw", "ŻÓŁW na łące", False),
+        ("kun upel", "Příliš žluťoučký kůň úpěl", True),
+        ("nguoi", "Tiếng Việt: người", True),
+        ("αλφα", "ΆΛΦΑ", True),
+        ("иогурт елка", "йогурт и ЁЛКА", True),  # "й" and "ё" are "и" and "е" with a mark
+        ("strasse file", "Straße ﬁle", True),  # case folded, ligatures undone
+        ("12", "①②", True),
+    ],
+)
+def test_query_reads_accented_and_compatibility_letters_as_plain_ones(
+    text: str, written: str, found: bool
+) -> None:
+    assert has_words(text, [written]) is found
+
+
+# Scripts whose accents fold away (Polish, Czech, French, German, Vietnamese, Greek, Cyrillic with "й"
+# and "ё"), compatibility forms (ligatures, full width, circled digits), marks after a space or at the
+# start, and scripts without accents or without spaces between words.
+TEXTS = [
+    "Żółw zażółć gęślą jaźń, ŁÓDŹ",
+    "Příliš žluťoučký kůň úpěl ďábelské ódy",
+    "Café résumé naïve Noël, Straße, ﬁle ﬀ ǅ",
+    "Tiếng Việt có dấu: người, được",
+    "Ελληνικά: άλφα ΆΛΦΑ ΐ ς Σ",
+    "Привет, йогурт и ЁЛКА; Йошкар-Ола",
+    "ｆｕｌｌ ｗｉｄｔｈ ①② Ⅻ x² ½",
+    "e-mail v2.1 snake_case İstanbul ı",
+    "\u0301start after\u00a0nbsp a \u0308mark x\u0327\u0301y",
+    "日本語のテキスト 한국어 텍스트 emoji 😀 ok",
+]
+
+
+def _reference_has_words(text: str, texts: Sequence[str]) -> bool:
+    """`has_words` as first written, plainly: fold each character, then compare lists of words."""
+
+    def words(one: str) -> list[str]:
+        decomposed = unicodedata.normalize("NFKD", one.casefold())
+        return re.findall(r"[^\W_]+", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+    def in_row(found: list[str], phrase: list[str]) -> bool:
+        *whole, start = phrase
+        return any(
+            found[at : at + len(whole)] == whole and found[at + len(whole)].startswith(start)
+            for at in range(len(found) - len(whole))
+        )
+
+    phrases = [p for p in (words(word) for word in re.split(r"[\s\x00-\x1f\x7f]+", text)) if p]
+    return bool(phrases) and all(any(in_row(words(one), p) for one in texts) for p in phrases)
+
+
+def _queries() -> list[str]:
+    """Every word of `TEXTS` as written and in capitals, every start of it, pairs and triples of them
+    joined by "-", and their ends (not starts, so found only elsewhere if at all)."""
+    queries: set[str] = set()
+    for text in TEXTS:
+        written = text.split()
+        for at, word in enumerate(written):
+            queries |= {
+                word,
+                word.upper(),
+                word[1:],
+                "-".join(written[at : at + 2]),
+                "-".join(written[at : at + 3]),
+            }
+            queries |= {word[:end] for end in range(1, len(word))}
+    return sorted(queries)
+
+
+def test_words_are_found_as_the_plain_fold_of_each_character_finds_them() -> None:
+    found = 0
+    for query in _queries():
+        for texts in ([text] for text in TEXTS):
+            expected = _reference_has_words(query, texts)
+            assert has_words(query, texts) is expected, (query, texts)
+            found += expected
+        assert has_words(query, TEXTS) is _reference_has_words(query, TEXTS), query
+    assert 0 < found < len(_queries()) * len(TEXTS)  # the corpus tells found from not found
 
 
 def test_people_are_named_by_whole_address_or_id_or_part_of_the_name() -> None:
