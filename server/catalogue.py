@@ -23,11 +23,8 @@ from mcp_types import ToolAnnotations
 from pydantic import Field, PrivateAttr
 
 from .catalogue_data import DEFINITIONS
+from .tool_names import APP_ONLY, TOOL_NAMES
 from .toolkit import HelpdeskTool
-
-APP_ONLY = ("answer_approval",)
-"""Tools offered with the approval card only, never by name or by read-only mode."""
-TOOL_NAMES: tuple[str, ...] = tuple(name for name in DEFINITIONS if name not in APP_ONLY)
 
 
 class ShippedTool(HelpdeskTool):

@@ -20,9 +20,9 @@ import anyio
 from helpdesk_mcp.adapters.errors import HelpdeskError
 
 from . import __version__
-from .catalogue import TOOL_NAMES
 from .config import ConfigError, Settings, load_settings
 from .logs import configure_logging
+from .tool_names import TOOL_NAMES
 
 # Flags that stand for an environment variable: one setting, one validation, one error text.
 _FLAG_VARIABLES = {

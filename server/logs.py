@@ -15,11 +15,12 @@ import sys
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
-
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from typing import TYPE_CHECKING, Any
 
 from helpdesk_mcp.adapters.redact import Redactor
+
+if TYPE_CHECKING:  # the command line logs before it knows whether it serves MCP and needs the SDK
+    from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
 # Attributes every LogRecord has (and uvicorn's ANSI-coloured copy of the message); anything else on
 # a record came from `extra=` and is a field.
