@@ -1,10 +1,12 @@
-"""The MCP Inspector's CLI, a client we did not write, drives the whole surface over stdio and HTTP.
+"""The MCP Inspector's CLI, a client we did not write, drives the whole surface over HTTP and stdio.
 
 Each call is a fresh Inspector process, in one protocol era: `legacy` (2025-11-25, with
-`initialize`) or `modern` (2026-07-28); the whole surface in the modern era, each kind of request in
-the legacy one. HTTP is served as a desktop host meets it: sessions, event
-streams and a bearer token. (The stateless, JSON-only deployment meets a third-party client in
-test_conformance_suite.py.)
+`initialize`) or `modern` (2026-07-28). The whole surface is called once, over HTTP in the modern
+era, and each kind of request in the legacy one, all against one server. Over stdio each call also
+starts a server of its own, so stdio gets what differs there: the Inspector starting the server (from
+each host's example configuration), a listing, a call and a read. HTTP is served as a desktop host
+meets it: sessions, event streams and a bearer token. (The stateless, JSON-only deployment meets a
+third-party client in test_conformance_suite.py.)
 """
 
 from __future__ import annotations
@@ -34,19 +36,12 @@ def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 class Inspector:
-    """Inspector CLI calls to one server (stdio: a new server per call) in one protocol era."""
+    """Inspector CLI calls to one target (a URL, or a command it starts anew per call) in one protocol era."""
 
-    def __init__(self, node_tools: NodeTools, http_url: str, tmp_path: Path, transport: str, era: str):
+    def __init__(self, node_tools: NodeTools, target: tuple[str, ...], era: str):
         self.node_tools = node_tools
+        self.target = target
         self.era = era
-        if transport == "stdio":
-            self.target: tuple[str, ...] = (
-                console_script(),
-                "-e",
-                f"HELPDESK_DB={tmp_path / 'helpdesk.db'}",
-            )
-        else:
-            self.target = (http_url, "--header", f"Authorization: Bearer {TOKEN}")
 
     def inspect(self, method: str, *args: str, expect_exit: int = 0) -> dict[str, Any]:
         printed = self.node_tools.inspect(
@@ -66,17 +61,17 @@ class Inspector:
         )
 
 
+def over_http(node_tools: NodeTools, http_url: str, era: str) -> Inspector:
+    return Inspector(node_tools, (http_url, "--header", f"Authorization: Bearer {TOKEN}"), era)
+
+
 RECEIPT_ARGS = {"filename": "receipt.txt", "content_base64": base64.b64encode(RECEIPT).decode()}
 
 
-@pytest.mark.parametrize("transport", ["stdio", "http"])
-def test_the_inspector_lists_and_calls_everything(
-    node_tools: NodeTools, http_url: str, tmp_path: Path, transport: str
-) -> None:
-    inspector = Inspector(node_tools, http_url, tmp_path, transport, "modern")
+def test_the_inspector_lists_and_calls_everything(node_tools: NodeTools, http_url: str) -> None:
+    inspector = over_http(node_tools, http_url, "modern")
     inspect, call, receipt = inspector.inspect, inspector.call, RECEIPT_ARGS
-    # Each call is a new Inspector process (and, over stdio, a new server): calls that do not
-    # depend on each other run side by side.
+    # Each call is a new Inspector process: calls that do not depend on each other run side by side.
     with ThreadPoolExecutor(max_workers=4) as pool:
         # --strict makes the Inspector fail on tool schemas that strict hosts would reject.
         listed = pool.submit(inspect, "tools/list", "--strict")
@@ -133,15 +128,11 @@ def test_the_inspector_lists_and_calls_everything(
     assert triage.result()["messages"][0]["content"]["resource"]["uri"] == ticket_uri
 
 
-@pytest.mark.parametrize("transport", ["stdio", "http"])
-def test_the_inspector_in_the_legacy_era_lists_calls_and_reads(
-    node_tools: NodeTools, http_url: str, tmp_path: Path, transport: str
-) -> None:
+def test_the_inspector_in_the_legacy_era_lists_calls_and_reads(node_tools: NodeTools, http_url: str) -> None:
     """The 2025-11-25 handshake (`initialize`) in front of each kind of request: a tool list that
     strict hosts accept, a tool result and a tool error, a resource. The rest of the surface is the
-    same code in either era, called in full above (each call here is a Node process, and over stdio
-    a server process too)."""
-    inspector = Inspector(node_tools, http_url, tmp_path, transport, "legacy")
+    same code in either era, called in full above (each call here is a Node process)."""
+    inspector = over_http(node_tools, http_url, "legacy")
     with ThreadPoolExecutor(max_workers=3) as pool:
         listed = pool.submit(inspector.inspect, "tools/list", "--strict")
         failed = pool.submit(inspector.call, "get_ticket", {"ticket": "local:424242"}, expect_exit=5)
@@ -159,28 +150,53 @@ def test_the_inspector_in_the_legacy_era_lists_calls_and_reads(
     assert json.loads(shown["text"])["subject"] == "Charged twice"
 
 
+def test_the_inspector_over_stdio_creates_then_reads_a_ticket(node_tools: NodeTools, tmp_path: Path) -> None:
+    """Over stdio every Inspector call starts its own server, on the one store the host configured:
+    the ticket one call creates, the next one reads. (Listing over stdio, in the legacy era, is the
+    example configurations' test below; the rest is the same code as over HTTP, called in full above.)"""
+    command = (console_script(), "-e", f"HELPDESK_DB={tmp_path / 'helpdesk.db'}")
+    inspector = Inspector(node_tools, command, "modern")
+    created = inspector.call("create_ticket", {"subject": "Charged twice", "body": "Order 1042."})
+    backend, _, ticket_id = created["structuredContent"]["ticket"].partition(":")
+    ticket = inspector.inspect("resources/read", "--uri", f"helpdesk://{backend}/tickets/{ticket_id}")
+    [shown] = ticket["contents"]
+    assert json.loads(shown["text"])["subject"] == "Charged twice"
+
+
 def test_the_inspector_cannot_connect_without_the_token(node_tools: NodeTools, http_url: str) -> None:
     refused = node_tools.inspect(http_url, "--stored-auth-only", "--method", "tools/list", expect_exit=3)
     assert refused["error"]["code"] == "auth_required"
 
 
-@pytest.mark.parametrize(
-    ("example", "host_shape"),
-    [
-        ("mcp.json.example", "mcpServers"),
-        ("examples/cursor.mcp.json", "mcpServers"),
-        ("examples/vscode.mcp.json", "servers"),
-    ],
-)
-def test_the_local_example_configurations_start_the_server(
-    node_tools: NodeTools, tmp_path: Path, example: str, host_shape: str
-) -> None:
-    """The local entry of each host's example, as that host would launch it (the paths made real)."""
-    entry = json.loads((ROOT / example).read_text())[host_shape]["helpdesk"]
-    entry.pop("type", None)  # VS Code's transport marker; the Inspector's file format has none
-    entry["command"] = console_script()
-    entry["env"]["HELPDESK_DB"] = str(tmp_path / "helpdesk.db")
-    config = tmp_path / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {"helpdesk": entry}}))
-    listed = node_tools.inspect("--config", str(config), "--server", "helpdesk", "--method", "tools/list")
-    assert {tool["name"] for tool in listed["result"]["tools"]} == set(TOOL_NAMES)
+EXAMPLES = {
+    "mcp.json.example": "mcpServers",
+    "examples/cursor.mcp.json": "mcpServers",
+    "examples/vscode.mcp.json": "servers",
+}
+
+
+def test_the_local_example_configurations_start_the_server(node_tools: NodeTools, tmp_path: Path) -> None:
+    """The local entry of each host's example, as that host would launch it (the paths made real), in
+    the legacy era: stdio meets the other era in the test above. Examples whose entries launch the
+    server the same way share one start (today all three do)."""
+    launches: dict[str, list[str]] = {}
+    for example, host_shape in EXAMPLES.items():
+        entry = json.loads((ROOT / example).read_text())[host_shape]["helpdesk"]
+        entry.pop("type", None)  # VS Code's transport marker; the Inspector's file format has none
+        entry["command"] = console_script()
+        entry["env"]["HELPDESK_DB"] = str(tmp_path / "helpdesk.db")
+        launches.setdefault(json.dumps(entry, sort_keys=True), []).append(example)
+    for number, (entry, examples) in enumerate(launches.items()):
+        config = tmp_path / f"mcp-{number}.json"
+        config.write_text(json.dumps({"mcpServers": {"helpdesk": json.loads(entry)}}))
+        listed = node_tools.inspect(
+            "--config",
+            str(config),
+            "--server",
+            "helpdesk",
+            "--protocol-era",
+            "legacy",
+            "--method",
+            "tools/list",
+        )
+        assert {tool["name"] for tool in listed["result"]["tools"]} == set(TOOL_NAMES), examples
