@@ -14,7 +14,7 @@ import importlib
 import pprint
 import sys
 from collections.abc import Callable
-from functools import cached_property
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -44,15 +44,18 @@ class ShippedTool(HelpdeskTool):
         return await self._built.run(arguments, context, convert_result=convert_result)
 
 
-def _builder(name: str) -> Callable[[], HelpdeskTool]:
+@cache
+def _build(name: str) -> HelpdeskTool:
     # Imported at the first call: the tools' modules and their models are not needed to list them.
+    # Cached per process: a tool is built from its function, title and annotations alone, never from
+    # settings, and is not changed after, so every server in a process (tests start hundreds) shares it.
     module = "approval" if name in APP_ONLY else "tools"
+    built: HelpdeskTool = importlib.import_module(f"{__package__}.{module}").build_tool(name)
+    return built
 
-    def build() -> HelpdeskTool:
-        built: HelpdeskTool = importlib.import_module(f"{__package__}.{module}").build_tool(name)
-        return built
 
-    return build
+def _builder(name: str) -> Callable[[], HelpdeskTool]:
+    return partial(_build, name)
 
 
 def shipped(name: str) -> ShippedTool:
