@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import ssl
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import anyio
 import httpx
 import pytest
+from anyio.abc import SocketAttribute, SocketStream
+from anyio.streams.tls import TLSListener
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from helpdesk_mcp.adapters.errors import (
     AuthError,
@@ -18,7 +29,7 @@ from helpdesk_mcp.adapters.errors import (
     RateLimitedError,
     UnavailableError,
 )
-from helpdesk_mcp.adapters.http import Backoff, Sleep, VendorClient, VendorFailure
+from helpdesk_mcp.adapters.http import Backoff, Sleep, VendorClient, VendorFailure, _tls
 from helpdesk_mcp.adapters.settings import HttpSettings
 from tests.fakes.harness import FakeVendor, Fault, Request, Response, json_response
 
@@ -233,3 +244,73 @@ async def test_no_error_carries_the_credentials(fake: Counter, client: VendorCli
         messages.append(str(raised.value))
     assert all(PASSWORD not in message and "Authorization" not in message for message in messages)
     assert fake.received()[0].header("authorization") == "Basic YXBpOnMzY3JldC1QYTU1d29yZA=="
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that signs itself, as a private authority's would, and its key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "helpdesk-mcp test authority")])
+    now = datetime.now(UTC)
+    here = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([here]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "vendor.crt", directory / "vendor.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+@asynccontextmanager
+async def https_vendor(cert_file: Path, key_file: Path) -> AsyncIterator[str]:
+    """A vendor at https://127.0.0.1 that answers every request with an empty JSON object."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+
+    async def answer(stream: SocketStream) -> None:
+        async with stream:
+            await stream.receive()
+            await stream.send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1") as listener:
+        port = listener.extra(SocketAttribute.local_port)
+        async with anyio.create_task_group() as serving:
+            serving.start_soon(TLSListener(listener, context, standard_compatible=False).serve, answer)
+            yield f"https://127.0.0.1:{port}"
+            serving.cancel_scope.cancel()
+
+
+async def test_a_vendor_is_reached_only_with_a_certificate_an_authority_trusted_here_signed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert_file, key_file = self_signed(tmp_path)
+    async with https_vendor(cert_file, key_file) as url:
+        untrusted = make_client(url)
+        with pytest.raises(UnavailableError, match="could not be reached"):
+            await untrusted.read("GET", "items")
+        await untrusted.aclose()
+        # A private authority is trusted through SSL_CERT_FILE, which is read when a process builds its
+        # first client: forget the one built so far, as a server started with the variable has none.
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+        _tls.cache_clear()
+        trusted = make_client(url)
+        try:
+            assert trusted.json(await trusted.read("GET", "items")) == {}
+        finally:
+            await trusted.aclose()
+            _tls.cache_clear()
