@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import gc
 import json
+import pickle
 import re
 import shutil
 import socket
@@ -17,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -136,6 +138,21 @@ class Fault:
 
 Handler = Callable[[Request, re.Match[str]], Response]
 
+_SEEDED: dict[tuple[type, Hashable], bytes] = {}
+"""Each fake class's seeded state by its seeding options, pickled: see `FakeVendor.seed_once`."""
+
+
+def _unpickle(snapshot: bytes) -> Any:
+    """Tens of thousands of new objects with no garbage among them: with the collector on, they would
+    set off several full collections of a test process's large heap, which cost more than the unpickling."""
+    if not gc.isenabled():
+        return pickle.loads(snapshot)
+    gc.disable()
+    try:
+        return pickle.loads(snapshot)
+    finally:
+        gc.enable()
+
 
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -162,6 +179,23 @@ class FakeVendor:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._config_dir: Path | None = None
+
+    def seed_once(self, key: Hashable, seed: Callable[[], None], *names: str) -> None:
+        """Fill the attributes `names` by calling `seed`, or with a copy of what it filled them with
+        for an earlier fake of this class with the same `key` (the options seeding depends on).
+
+        Hundreds of tickets drawn one by one from a seeded `random` cost tens of milliseconds, the bulk
+        of a short test's setup; unpickling the same state is several times cheaper. Each fake gets its
+        own copy, so what one test writes no other test sees. `names` must be every attribute `seed`
+        changes, the random generator's state included when the fake keeps drawing from it.
+        """
+        snapshot = _SEEDED.get((type(self), key))
+        if snapshot is not None:
+            vars(self).update(_unpickle(snapshot))
+            return
+        seed()
+        state = {name: getattr(self, name) for name in names}
+        _SEEDED[type(self), key] = pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         self._routes.append((method, re.compile(pattern + r"\Z"), handler))

@@ -186,7 +186,11 @@ class OsticketFake(FakeVendor):
         self._rng = random.Random(seed)
         self._last_write = BASE
         self._entry_ids = 0
-        _Seeder(self, self._rng).seed(tickets)
+        self.seed_once(
+            (seed, tickets),
+            lambda: _Seeder(self, self._rng).seed(tickets),
+            *("tickets", "users", "staff", "_rng", "_entry_ids"),
+        )
 
         self.route("POST", rf"{API}/tickets\.json", self._create)
         if extension:

@@ -147,7 +147,11 @@ class PlusofonFake(FakeVendor):
         self._next_post = 43001
         self._next_file = 7001
         self._clock = BASE
-        _seed(self, random.Random(seed), tickets)
+        self.seed_once(
+            (seed, tickets),
+            lambda: _seed(self, random.Random(seed), tickets),
+            *("tickets", "_next_ticket", "_next_post", "_next_file"),
+        )
         self.route("GET", r"/api/v1/ticket", self._list)
         self.route("GET", r"/api/v1/ticket/(?P<id>[^/]+)", self._get)
         self.route("POST", r"/api/v1/ticket", self._create)

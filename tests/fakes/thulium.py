@@ -162,8 +162,13 @@ class FakeThulium(FakeVendor):
         self._next_message = 500_001
         self.after_list: Callable[[], None] | None = None
         """Something that happens in the account right after the next list call is answered."""
-        _Seeder(self).seed(tickets)
-        self.showcase_id = _Seeder(self).showcase()
+        self.showcase_id: int
+        """The ticket with every kind of message and text that must arrive whole."""
+        self.seed_once(
+            (seed, tickets),
+            lambda: self._seed(tickets),
+            *("tickets", "files", "rng", "_next_message", "showcase_id"),
+        )
         for method, path, handler, permission in (
             ("GET", r"/api/tickets", self._list, "GET tickets"),
             ("POST", r"/api/tickets", self._create, "POST tickets"),
@@ -203,6 +208,10 @@ class FakeThulium(FakeVendor):
         return self._error(request, ApiError(404, 100404, "Resource not found.", "Nie znaleziono zasobu."))
 
     # -- state helpers for the seeder and handlers ------------------------------------------------
+
+    def _seed(self, tickets: int) -> None:
+        _Seeder(self).seed(tickets)
+        self.showcase_id = _Seeder(self).showcase()
 
     def message_id(self) -> int:
         self._next_message += 1

@@ -183,7 +183,11 @@ class UsedeskFake(FakeVendor):
             "client": 15_300,
             "file": 0,
         }
-        Seeder(self, random.Random(seed)).seed(tickets)
+        self.seed_once(
+            (seed, tickets),
+            lambda: Seeder(self, random.Random(seed)).seed(tickets),
+            *("tickets", "clients", "files", "_ids"),
+        )
         for method, path, handler in (
             ("POST", "/tickets", self._list),
             ("POST", "/ticket", self._ticket),
