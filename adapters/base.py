@@ -63,8 +63,8 @@ class Adapter(ABC):
 
     async def start(self) -> None:  # noqa: B027 - most adapters know what they can do from the start
         """Learn, before any capability is read, what `capabilities` depends on (an optional vendor
-        extension, say). Called once as the server starts, under a time limit; a failure is logged and
-        left for the first operation to meet."""
+        extension, say). Called once before the backend's first operation, under a time limit; a failure
+        is logged and left for the operation to meet."""
 
     def why_not(self, action: Literal["search", "reply"]) -> UnsupportedError | None:
         """Why this backend cannot `action` where its capabilities say it cannot, naming what would

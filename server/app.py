@@ -7,7 +7,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-import anyio
 from mcp.server import MCPServer
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
@@ -57,14 +56,9 @@ def build_server(settings: Settings, *, clock: Callable[[], float] = time.monoto
         running.append(state)
         log.info("Serving backends: %s", ", ".join(backends.names), extra={"backends": backends.names})
         try:
-            # Adapters that must ask their vendor what it can do (osTicket's extension) do so while
-            # the host lists tools; the first call or capability read waits for them.
-            async with anyio.create_task_group() as preparing:
-                backends.start_soon(preparing)
-                try:
-                    yield state
-                finally:
-                    preparing.cancel_scope.cancel()
+            # No adapter is built here: each is built, and asks its vendor what it can do (osTicket's
+            # extension), at the first call or capability read, so the host lists tools at once.
+            yield state
         finally:
             running.remove(state)
             await backends.aclose()

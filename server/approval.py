@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import html
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.apps import Apps, client_supports_apps
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -37,10 +37,12 @@ from helpdesk_mcp.adapters.model import Status
 from .approval_page import PAGE
 from .approval_store import LIFETIME
 from .config import Settings
-from .confirm import AwaitingApprovalError, ByCard, NotSentError, SendConfirmation, ensure_confirmed
+from .confirm import AwaitingApprovalError, ByCard, SendConfirmation, ensure_confirmed
 from .state import AppContext, state_of
 from .toolkit import HelpdeskTool, make_tool
-from .views import PostedMessage
+
+if TYPE_CHECKING:  # the views load at the first call, not while a host lists the tools
+    from .views import PostedMessage
 
 CARD_URI = "ui://helpdesk-mcp/approval"
 META_KEY = "helpdesk-mcp/approval"
@@ -120,24 +122,6 @@ async def _with_ticket(ctx: AppContext, card: Card) -> Card:
     return card.model_copy(update={"subject": ticket.subject, "customer": " ".join(named) or None})
 
 
-async def answer_approval(
-    ctx: AppContext,
-    approval: Annotated[str, Field(max_length=100, description="The card's approval id.")],
-    digest: Annotated[str, Field(max_length=64, description="The digest the card showed.")],
-    send: Annotated[bool, Field(description="true: the user pressed Send; false: Cancel.")],
-) -> PostedMessage:
-    """For the approval card only: send the message the user approved, or drop it."""
-    if not client_supports_apps(ctx):
-        raise NotSentError(
-            "Not sent: only the approval card, in a host that shows MCP Apps, answers an approval; "
-            "nothing was sent."
-        )
-    held = state_of(ctx).approvals.take(approval, digest if send else None)
-    if not send:
-        raise NotSentError(f"Cancelled: the user cancelled {held.what}; nothing was sent.")
-    return await held.send()
-
-
 def render(card: Card, digest: str) -> str:
     """The card as HTML, every value escaped: the draft and the names are the agent's words."""
     e = html.escape
@@ -182,7 +166,10 @@ def add_cards(tools: list[Tool], answer: Tool) -> list[Tool]:
 
 
 def build_tool(name: str) -> HelpdeskTool:
-    """The card's tool built from its function (the server lists its shipped definition)."""
+    """The card's tool built from its function (the server lists its shipped definition); the
+    function's module, and the views it answers with, load here, at its first call."""
+    from .approval_answer import answer_approval
+
     assert name == answer_approval.__name__
     return make_tool(
         answer_approval,

@@ -1,4 +1,5 @@
-"""The configured backends at run time: ref resolution, time limits, and search across backends.
+"""The configured backends at run time: each adapter built at its first use, ref resolution, time
+limits.
 
 This is where policy shared by every vendor lives once: a call's time limit and turning unexpected
 failures into the error taxonomy. Merging several backends' searches into one newest-first list with
@@ -12,7 +13,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import anyio
-from anyio.abc import TaskGroup
 
 from helpdesk_mcp.adapters.base import Adapter
 from helpdesk_mcp.adapters.budget import Budgets, LocalBudgets, using_budgets
@@ -26,7 +26,7 @@ from helpdesk_mcp.adapters.errors import (
 from helpdesk_mcp.adapters.model import Ticket
 from helpdesk_mcp.adapters.registry import BACKEND_TYPES
 
-from .config import Settings
+from .config import BackendConfig, Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,70 +61,101 @@ def with_setting(error: HelpdeskError, adapter: Adapter) -> HelpdeskError:
 
 
 class Backends:
-    def __init__(self, adapters: Sequence[Adapter], timeout: float, budgets: Budgets | None = None) -> None:
-        self._adapters = {adapter.name: adapter for adapter in adapters}
+    """The configured backends. Each adapter is built, and prepared (`Adapter.start`), at the first
+    operation that needs the backends rather than as the server starts, so a host lists the tools
+    without waiting for vendor code, an HTTP client or a vendor's answer."""
+
+    def __init__(
+        self, backends: Sequence[Adapter | BackendConfig], timeout: float, budgets: Budgets | None = None
+    ) -> None:
+        """`backends`: adapters already built, or the configuration of ones to build at first use."""
+        self._names = [backend.name for backend in backends]
+        self._adapters = {b.name: b for b in backends if isinstance(b, Adapter)}
+        self._unbuilt = {b.name: b for b in backends if isinstance(b, BackendConfig)}
+        self._unprepared = list(self._adapters.values())
+        self._failures: dict[str, str] = {}
         self._timeout = timeout
-        self._budgets = budgets
-        self._preparing: anyio.Event | None = None
+        self._budgets = budgets or LocalBudgets()
+        self._building = anyio.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Backends:
-        """The configured adapters; with HELPDESK_REDIS_URL their request budgets are shared in Redis,
-        so that replicas keep each vendor's limits together."""
+        """The configured backends, none built yet; with HELPDESK_REDIS_URL their request budgets are
+        shared in Redis, so that replicas keep each vendor's limits together."""
         budgets: Budgets = LocalBudgets()
         if settings.redis_url is not None:
             from helpdesk_mcp.adapters.redis_budget import RedisBudgets
 
             budgets = RedisBudgets(settings.redis_url.get_secret_value())
-        with using_budgets(budgets):
-            adapters = [BACKEND_TYPES[b.type].build(b.name, b.settings) for b in settings.backends]
-        return cls(adapters, settings.timeout, budgets)
-
-    def start_soon(self, group: TaskGroup) -> None:
-        """Prepare the adapters in the background, so that the server answers its host at once;
-        `ready()` waits for it, and every operation and capability read goes through `ready()`."""
-        self._preparing = anyio.Event()
-        group.start_soon(self._start, self._preparing)
+        return cls(settings.backends, settings.timeout, budgets)
 
     async def start(self) -> None:
-        """Let every adapter learn what it can do before the first request reads its capabilities."""
-        await self._start(anyio.Event())
+        """Build and prepare every backend now, as `helpdesk-mcp check` does before its read."""
+        await self.ready()
 
     async def ready(self) -> None:
-        if self._preparing is not None:
-            await self._preparing.wait()
-
-    async def _start(self, done: anyio.Event) -> None:
-        async def start_one(adapter: Adapter) -> None:
-            try:
-                with anyio.fail_after(self._timeout):
-                    await adapter.start()
-            except Exception:
-                log.warning(
-                    "Backend %r could not be prepared at start; it will try at first use", adapter.name
-                )
-
-        try:
+        """Build the backends not built yet and prepare each new adapter once, before any capability is
+        read; every request that reaches the backends (tool call, resource read, prompt, completion)
+        awaits this once, first. Concurrent first calls wait for one build. A backend that cannot be
+        built is logged and refused by `get`, `resolve` and `all` with the reason, and built again at
+        the next request: the cause (a module not installed, say) may be fixed while the server runs."""
+        if not self._unbuilt and not self._unprepared:
+            return
+        async with self._building:
+            for name, config in list(self._unbuilt.items()):
+                self._build(name, config)
+            prepared = list(self._unprepared)
             async with anyio.create_task_group() as group:
-                for adapter in self._adapters.values():
-                    group.start_soon(start_one, adapter)
-        finally:
-            done.set()
+                for adapter in prepared:
+                    group.start_soon(self._prepare, adapter)
+            # Left listed if the caller was cancelled meanwhile, so the next call prepares them.
+            self._unprepared = [a for a in self._unprepared if a not in prepared]
+
+    def _build(self, name: str, config: BackendConfig) -> None:
+        try:
+            with using_budgets(self._budgets):
+                adapter = BACKEND_TYPES[config.type].build(name, config.settings)
+        except Exception as exc:
+            log.exception("Backend %r could not be set up; it will be tried again at the next call", name)
+            self._failures[name] = (
+                f"Backend {name!r} could not be set up ({type(exc).__name__}); see the server log for "
+                "details. It is tried again at the next call."
+            )
+            return
+        del self._unbuilt[name]
+        self._failures.pop(name, None)
+        self._adapters[name] = adapter
+        self._unprepared.append(adapter)
+
+    async def _prepare(self, adapter: Adapter) -> None:
+        try:
+            with anyio.fail_after(self._timeout):
+                await adapter.start()
+        except Exception:
+            log.warning("Backend %r could not be prepared; its operations will try again", adapter.name)
 
     @property
     def names(self) -> list[str]:
-        return list(self._adapters)
+        return list(self._names)
 
     def all(self) -> list[Adapter]:
-        return list(self._adapters.values())
+        return [self._built(name) for name in self._names]
 
     def get(self, name: str) -> Adapter:
-        adapter = self._adapters.get(name)
-        if adapter is None:
+        if name not in self._names:
             raise NotFoundError(
                 f"There is no backend named {name!r}; configured backends: {self._listing()}."
             )
-        return adapter
+        return self._built(name)
+
+    def _built(self, name: str) -> Adapter:
+        adapter = self._adapters.get(name)
+        if adapter is not None:
+            return adapter
+        failure = self._failures.get(name)
+        if failure is None:
+            raise RuntimeError(f"backend {name!r} was used before Backends.ready() built it")
+        raise UnavailableError(failure)
 
     def resolve(self, ref: str) -> tuple[Adapter, str]:
         """Split a ticket ref `<backend>:<id>` into its adapter and the backend's own id."""
@@ -132,15 +163,14 @@ class Backends:
         if not colon or not name or not ticket_id.strip():
             raise InvalidInputError(
                 f"{ref!r} is not a ticket ref: refs look like '<backend>:<id>', for example "
-                f"'{self.names[0] if self._adapters else 'local'}:42'."
+                f"'{self._names[0] if self._names else 'local'}:42'."
             )
-        adapter = self._adapters.get(name)
-        if adapter is None:
+        if name not in self._names:
             raise NotFoundError(
                 f"Ticket ref {ref!r} names backend {name!r}, which is not configured here; "
                 f"configured backends: {self._listing()}."
             )
-        return adapter, check_id("Ticket id", ticket_id.strip())
+        return self._built(name), check_id("Ticket id", ticket_id.strip())
 
     async def read_ticket(self, ref: str) -> tuple[Adapter, Ticket]:
         """The ticket `ref` names, with the adapter it came from (whose capabilities shape its view)."""
@@ -154,7 +184,6 @@ class Backends:
 
         Writes are never retried here: whether a timed-out write reached the helpdesk is unknown.
         """
-        await self.ready()
         try:
             with anyio.fail_after(self._timeout):
                 return await operation()
@@ -185,8 +214,7 @@ class Backends:
                 await adapter.aclose()
             except Exception:
                 log.exception("Closing backend %r failed", adapter.name)
-        if self._budgets is not None:
-            await self._budgets.aclose()
+        await self._budgets.aclose()
 
     def _listing(self) -> str:
-        return ", ".join(self._adapters) or "none"
+        return ", ".join(self._names) or "none"

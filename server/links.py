@@ -8,13 +8,15 @@ has not chosen yet; once it reads or changes one, that result links it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from mcp_types import ResourceLink
 from pydantic import BaseModel
 
 from helpdesk_mcp.adapters.model import Attachment
 
-from .views import CreatedTicket, FileView, PostedMessage, TicketView
+if TYPE_CHECKING:
+    from .views import FileView
 
 TICKET_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}"
 ATTACHMENT_TEMPLATE = "helpdesk://{backend}/tickets/{ticket_id}/attachments/{attachment_id}"
@@ -27,6 +29,8 @@ def ticket_uri(ref: str) -> str:
 
 def resource_links(result: BaseModel) -> list[ResourceLink]:
     """Links for what `result` names; none for results that name no single ticket."""
+    from .views import CreatedTicket, PostedMessage, TicketView  # loaded at the first call, not at start
+
     if isinstance(result, TicketView):
         files = [a for m in result.messages for a in m.attachments]
         return _links(result.ref, files)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp import MCPError
 from mcp.server import MCPServer
@@ -25,12 +25,13 @@ from mcp_types import (
 from helpdesk_mcp.adapters.errors import HelpdeskError, InvalidInputError, NotFoundError
 from helpdesk_mcp.adapters.model import STATUSES, SearchQuery, make_ref
 
-from . import views
-from .backends import Backends, check_id
+from .backends import check_id
 from .links import ATTACHMENT_TEMPLATE, TICKET_TEMPLATE, ticket_uri
 from .permissions import Permissions
-from .search import merged_search
 from .state import AppContext, AppState, state_of
+
+if TYPE_CHECKING:
+    from .backends import Backends
 
 COMPLETION_TICKETS = 20
 MAX_COMPLETIONS = 100  # the most values one completion may carry
@@ -48,6 +49,8 @@ UNKNOWN_URI = (
 
 
 def backends_document(backends: Backends) -> str:
+    from . import views  # here and below: views and search load at the first read, not at start
+
     described = [
         views.BackendInfo(name=a.name, type=a.type, capabilities=a.capabilities) for a in backends.all()
     ]
@@ -72,11 +75,18 @@ def register(
         if state is None:
             raise ResourceError("The server is not running its backends yet; try again in a moment.")
         await state.backends.ready()
-        return backends_document(state.backends)
+        try:
+            return backends_document(state.backends)
+        except HelpdeskError as exc:  # a backend that could not be set up
+            raise ResourceError(exc.message) from exc
 
     async def ticket_resource(backend: str, ticket_id: str, ctx: AppContext) -> str:
+        from . import views
+
+        backends = state_of(ctx).backends
+        await backends.ready()
         with _as_resource_errors():
-            adapter, record = await state_of(ctx).backends.read_ticket(make_ref(backend, ticket_id))
+            adapter, record = await backends.read_ticket(make_ref(backend, ticket_id))
         shown = views.present_ticket(record, downloadable=adapter.capabilities.attachment_download)
         return views.compact_json(shown)[1]
 
@@ -204,6 +214,9 @@ async def _complete_ticket_id(state: AppState, backend: str, typed: str) -> list
 
 
 async def _recently_updated(backends: Backends, name: str, typed: str) -> list[str]:
+    from .search import merged_search
+
+    await backends.ready()
     try:
         page = await merged_search(
             backends, SearchQuery(), backend=name, limit=COMPLETION_TICKETS, cursor=None
@@ -229,8 +242,12 @@ def _as_resource_errors() -> Iterator[None]:
 
 
 async def _embedded_ticket(ctx: AppContext, ticket: str) -> EmbeddedResource:
+    from . import views
+
+    backends = state_of(ctx).backends
+    await backends.ready()
     try:
-        adapter, record = await state_of(ctx).backends.read_ticket(ticket)
+        adapter, record = await backends.read_ticket(ticket)
     except HelpdeskError as exc:
         raise MCPError(code=INVALID_PARAMS, message=exc.message) from exc
     shown = views.present_ticket(record, downloadable=adapter.capabilities.attachment_download)

@@ -64,11 +64,11 @@ async def merged_search(
     `progress` hears of each backend as it answers, so a host can show a slow search moving.
     """
     fingerprint = _fingerprint(query, backend)
-    targets = [backends.get(backend)] if backend else backends.all()
     notes: list[str] = []
+    unbuilt: dict[str, HelpdeskError] = {}
     if cursor is None:
         positions: dict[str, str | None] = {}
-        for adapter in targets:
+        for adapter in _targets(backends, backend, unbuilt):
             problem = _unsearchable(adapter, query)
             if problem and backend:
                 raise UnsupportedError(problem)
@@ -105,6 +105,7 @@ async def merged_search(
         for name, position in positions.items():
             group.start_soon(fetch, backends.get(name), position)
 
+    failures = {**unbuilt, **failures}
     if backend and backend in failures:
         raise failures[backend]
     if failures and not pages:
@@ -124,6 +125,20 @@ async def merged_search(
     next_positions = _advance(positions, pages, merged)
     next_cursor = _CURSORS.encode(_Resume(q=fingerprint, p=next_positions)) if next_positions else None
     return MergedPage([hit.ticket for _, hit in merged], next_cursor, notes)
+
+
+def _targets(backends: Backends, backend: str | None, unbuilt: dict[str, HelpdeskError]) -> list[Adapter]:
+    """The backend named, or every backend; one that could not be set up goes to `unbuilt`, to be left
+    out of the search across all with a note, as a backend that fails to answer is."""
+    if backend:
+        return [backends.get(backend)]
+    targets = []
+    for name in backends.names:
+        try:
+            targets.append(backends.get(name))
+        except HelpdeskError as exc:
+            unbuilt[name] = exc
+    return targets
 
 
 def _unsearchable(adapter: Adapter, query: SearchQuery) -> str | None:

@@ -4,7 +4,7 @@ ledger of writes, the ticket refs recently shown, and the messages held for the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 
@@ -13,7 +13,9 @@ from .backends import Backends
 from .config import Settings
 from .ledger import WriteLedger
 from .recent import RecentRefs
-from .views import PostedMessage
+
+if TYPE_CHECKING:  # the views load at the first call, not while a host lists the tools
+    from .views import PostedMessage
 
 
 @dataclass(frozen=True)

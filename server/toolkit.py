@@ -27,8 +27,6 @@ from pydantic import BaseModel, ValidationError
 from helpdesk_mcp.adapters.errors import HelpdeskError
 
 from .confirm import AwaitingApprovalError
-from .links import resource_links
-from .views import compact_json
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NAME_CHARS = 60  # of an argument name quoted back: a name is the caller's text too
@@ -57,6 +55,9 @@ class HelpdeskTool(Tool):
         # An open question for the human (2026-07-28) goes out as it is; the call comes back answered.
         if not convert_result or not isinstance(result, BaseModel) or isinstance(result, InputRequiredResult):
             return result
+        from .links import resource_links  # with the views, loaded at the first call rather than at start
+        from .views import compact_json
+
         structured, text = compact_json(result)
         content: list[ContentBlock] = [TextContent(type="text", text=text), *resource_links(result)]
         return CallToolResult(content=content, structured_content=structured)

@@ -4,8 +4,8 @@ Stock osTicket has one API call, `POST /api/tickets.json`. The ticket API extens
 staffTickets, clientTickets, reply.json) adds reading, listing per agent or per customer, and replies
 that can set the status. Whether it is installed is learnt by one probe: ticketInfo without a ticket
 number answers 422 where the extension runs and 400 `URL not supported` where it does not. The probe
-runs when the server starts (`start`), or at the first operation if osTicket could not be reached then;
-until it has answered, `capabilities` says what the extension would allow and every operation that
+runs before the backend's first operation (`start`), or at a later one if osTicket could not be reached
+then; until it has answered, `capabilities` says what the extension would allow and every operation that
 needs it checks first, so nothing is refused that would have worked and nothing unsupported is sent.
 
 Search needs a scope the vendor can list: the customer's e-mail (`requester`, clientTickets) or the
@@ -149,7 +149,7 @@ class OsticketAdapter(Adapter):
         except (HelpdeskError, TimeoutError) as exc:
             reason = exc.message if isinstance(exc, HelpdeskError) else "no answer in time"
             log.warning(
-                "osTicket backend %r: not probed at start (%s); probing at first use", self.name, reason
+                "osTicket backend %r: not probed (%s); probing again at its next operation", self.name, reason
             )
 
     async def _detect(self) -> bool:
