@@ -37,7 +37,6 @@ from helpdesk_mcp.adapters.errors import (
 from helpdesk_mcp.adapters.local.settings import LocalSettings, default_local_db
 from helpdesk_mcp.adapters.settings import HttpSettings
 
-from . import audit
 from .config import Settings
 
 log = logging.getLogger(__name__)
@@ -121,6 +120,10 @@ class WriteLedger:
             ticket = getattr(result, "ticket", ticket)
             return result
         finally:
+            # Imported at the first write: the audit's caller lookup loads the MCP SDK, which
+            # `helpdesk-mcp check`, opening the ledger only to reach Redis, does without.
+            from . import audit
+
             audit.write(write.tool, write.backend, ticket, write.arguments, outcome)
 
     async def _once(self, write: Write, send: Callable[[], Awaitable[Result]], shape: type[Result]) -> Result:
