@@ -57,8 +57,16 @@ def bundle(node_tools: NodeTools, tmp_path_factory: pytest.TempPathFactory) -> P
     return path
 
 
+@pytest.fixture(scope="module")
+def extension(bundle: Path, node_tools: NodeTools, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundle as `mcpb unpack` installs it, once for the module: its tests read it and start it."""
+    installed = tmp_path_factory.mktemp("home") / "Claude Extensions" / "helpdesk-mcp"
+    assert node_tools.run("mcpb", "unpack", str(bundle), str(installed)).returncode == 0
+    return installed
+
+
 def test_the_bundle_holds_the_project_and_passes_the_official_validator(
-    bundle: Path, node_tools: NodeTools, tmp_path: Path
+    bundle: Path, extension: Path, node_tools: NodeTools, tmp_path: Path
 ) -> None:
     names = zipfile.ZipFile(bundle).namelist()
     for needed in ("manifest.json", "launch.py", "pyproject.toml", "setup.py", "README.md", "server/cli.py"):
@@ -66,14 +74,12 @@ def test_the_bundle_holds_the_project_and_passes_the_official_validator(
     assert "adapters/local/demo.json" in names  # package data that `helpdesk-mcp demo` reads
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
 
-    unpacked = tmp_path / "unpacked"
-    assert node_tools.run("mcpb", "unpack", str(bundle), str(unpacked)).returncode == 0
-    validated = node_tools.run("mcpb", "validate", str(unpacked / "manifest.json"))
+    validated = node_tools.run("mcpb", "validate", str(extension / "manifest.json"))
     assert validated.returncode == 0, validated.stdout + validated.stderr
     assert "validation passes" in validated.stdout
 
     # The same validator refuses a manifest that breaks the spec: a setting without a description.
-    broken = json.loads((unpacked / "manifest.json").read_text())
+    broken = json.loads((extension / "manifest.json").read_text())
     del broken["user_config"]["usedesk_api_token"]["description"]
     (tmp_path / "broken.json").write_text(json.dumps(broken))
     assert node_tools.run("mcpb", "validate", str(tmp_path / "broken.json")).returncode == 1
@@ -97,10 +103,8 @@ def resolve(node_tools: NodeTools, extension: Path, user_config: dict[str, Any])
 
 @pytest.mark.anyio
 async def test_the_installed_bundle_serves_the_settings_the_user_typed(
-    bundle: Path, node_tools: NodeTools, tmp_path: Path
+    extension: Path, node_tools: NodeTools, tmp_path: Path
 ) -> None:
-    extension = tmp_path / "Claude Extensions" / "helpdesk-mcp"
-    assert node_tools.run("mcpb", "unpack", str(bundle), str(extension)).returncode == 0
     store = tmp_path / "my helpdesk.db"
 
     resolved = resolve(node_tools, extension, {"helpdesk_db": str(store), "read_only": False})
@@ -126,10 +130,8 @@ async def test_the_installed_bundle_serves_the_settings_the_user_typed(
 
 @pytest.mark.anyio
 async def test_a_vendor_token_typed_in_the_bundle_turns_that_vendor_on(
-    bundle: Path, node_tools: NodeTools, tmp_path: Path
+    extension: Path, node_tools: NodeTools, tmp_path: Path
 ) -> None:
-    extension = tmp_path / "ext"
-    assert node_tools.run("mcpb", "unpack", str(bundle), str(extension)).returncode == 0
     resolved = resolve(
         node_tools,
         extension,
