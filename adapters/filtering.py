@@ -17,9 +17,10 @@ local helpdesk does in SQL, so that a search means the same whichever backend an
 
 from __future__ import annotations
 
-import functools
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Annotated
@@ -78,21 +79,43 @@ def has_words(text: str, texts: Iterable[str]) -> bool:
     return all(any(phrase in words for words in searched) for phrase in phrases)
 
 
-def _words(text: str) -> str:
+def _fold_words(text: str) -> str:
     """The words of `text` folded, each after a space: " ab" is then found in it where a word starts
     with "ab", and " ab cd" where the whole word "ab" is followed by a word that starts with "cd"."""
-    return _recent_words(text) if len(text) <= _RECENT_TEXT else _fold_words(text)
-
-
-def _fold_words(text: str) -> str:
     return " " + " ".join(_TOKEN.findall(_fold(text)))
 
 
-# A search reads the same subjects and messages again on every page and every search of the same
-# list, so their words are kept: those of up to 4096 texts of up to 2000 characters each, which with
-# the texts themselves comes to some 16 M characters at most.
-_RECENT_TEXT = 2000
-_recent_words = functools.lru_cache(maxsize=4096)(_fold_words)
+class _RecentWords:
+    """`_fold_words`, kept for the texts searched last: a search reads the same subjects and messages
+    again on every page and every search of the same list. Bounded by characters (texts and their
+    words), not by count, since a message may be long; one text takes an eighth of it at most."""
+
+    def __init__(self, characters: int) -> None:
+        self._characters = characters
+        self._size = 0
+        self._kept: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()  # adapters may search from several threads' event loops
+
+    def __call__(self, text: str) -> str:
+        with self._lock:
+            words = self._kept.get(text)
+            if words is not None:
+                self._kept.move_to_end(text)
+                return words
+        words = _fold_words(text)
+        size = len(text) + len(words)
+        if size <= self._characters // 8:
+            with self._lock:
+                if text not in self._kept:
+                    self._kept[text] = words
+                    self._size += size
+                while self._size > self._characters:
+                    dropped, its_words = self._kept.popitem(last=False)
+                    self._size -= len(dropped) + len(its_words)
+        return words
+
+
+_words = _RecentWords(8_000_000)
 
 
 def _fold(text: str) -> str:
