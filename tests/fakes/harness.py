@@ -61,6 +61,8 @@ class Request:
 
     def form(self) -> dict[str, list[str]]:
         """Fields of an urlencoded or multipart body (files left out; see `files`)."""
+        if not self.body:
+            return {}
         content_type = self.header("content-type") or ""
         if content_type.startswith("application/x-www-form-urlencoded"):
             return parse_qs(self.body.decode(), keep_blank_values=True)

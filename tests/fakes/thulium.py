@@ -126,6 +126,17 @@ class FakeTicket:
     messages: list[FakeMessage] = field(default_factory=list)
 
 
+_FIELDS: dict[str, Callable[[FakeTicket], str]] = {
+    "user_login": lambda t: t.user_login,
+    "customer_id": lambda t: str(t.customer_id or ""),
+    "company_id": lambda t: str(t.company_id or ""),
+    "source": lambda t: t.source,
+    "ticket_queue_id": lambda t: str(t.queue_id),
+    "category_id": lambda t: str(t.category_id or ""),
+}
+"""List parameters that must equal a ticket's field, and that field as the parameter spells it."""
+
+
 @dataclass(frozen=True)
 class StoredFile:
     filename: str
@@ -268,7 +279,8 @@ class FakeThulium(FakeVendor):
     def _list(self, request: Request) -> Response:
         limit = _integer(request.arg("limit"), 100, "limit", 1, 100)
         offset = _integer(request.arg("offset"), 0, "offset", 0, None)
-        found = [t for t in self.tickets.values() if self._matches(t, request)]
+        keep = self._filter(request)
+        found = [t for t in self.tickets.values() if keep(t)]
         found.sort(key=lambda t: (t.updated, -t.id), reverse=True)
         for part in reversed([p.strip() for p in (request.arg("order") or "").split(",") if p.strip()]):
             name = part.lstrip("-")
@@ -288,43 +300,37 @@ class FakeThulium(FakeVendor):
             meanwhile()
         return json_response(payload, **self._headers())
 
-    def _matches(self, ticket: FakeTicket, request: Request) -> bool:
-        bounds = (
-            ("date_from", ticket.updated, False),
-            ("date_to", ticket.updated, True),
-            ("create_date_from", ticket.created, False),
-            ("create_date_to", ticket.created, True),
-        )
-        for name, moment, upper in bounds:
-            value = request.arg(name)
-            if value is None:
-                continue
-            limit_at = _date_parameter(name, value)
-            local = moment.astimezone(self.zone).replace(tzinfo=None)
-            if (upper and local > limit_at) or (not upper and local < limit_at):
-                return False
-        simple = {
-            "user_login": ticket.user_login,
-            "customer_id": str(ticket.customer_id or ""),
-            "company_id": str(ticket.company_id or ""),
-            "source": ticket.source,
-            "ticket_queue_id": str(ticket.queue_id),
-            "category_id": str(ticket.category_id or ""),
-        }
-        for name, actual in simple.items():
-            wanted = request.arg(name)
-            if wanted is not None and wanted != actual:
-                return False
+    def _filter(self, request: Request) -> Callable[[FakeTicket], bool]:
+        """Whether a ticket is one `request` lists: its parameters are read once, not once a ticket."""
+        bounds = [
+            (attribute, _date_parameter(name, value), upper)
+            for name, attribute, upper in (
+                ("date_from", "updated", False),
+                ("date_to", "updated", True),
+                ("create_date_from", "created", False),
+                ("create_date_to", "created", True),
+            )
+            if (value := request.arg(name)) is not None
+        ]
+        wanted = [(of, value) for name, of in _FIELDS.items() if (value := request.arg(name)) is not None]
         message_id = request.arg("message_id")
-        if message_id is not None and all(str(m.id) != message_id for m in ticket.messages):
-            return False
         statuses = request.query.get("status_id[]", []) + request.query.get("status_id", [])
-        if statuses and str(ticket.status_id) not in statuses:
-            return False
-        for name, values in _custom_field_filters(request.query).items():
-            if (ticket.custom_fields.get(name) or "") not in values:
+        custom = _custom_field_filters(request.query).items()
+
+        def keep(ticket: FakeTicket) -> bool:
+            for attribute, limit_at, upper in bounds:
+                local = getattr(ticket, attribute).astimezone(self.zone).replace(tzinfo=None)
+                if (upper and local > limit_at) or (not upper and local < limit_at):
+                    return False
+            if any(of(ticket) != value for of, value in wanted):
                 return False
-        return True
+            if message_id is not None and all(str(m.id) != message_id for m in ticket.messages):
+                return False
+            if statuses and str(ticket.status_id) not in statuses:
+                return False
+            return all((ticket.custom_fields.get(name) or "") in values for name, values in custom)
+
+        return keep
 
     def _get(self, request: Request, ticket_id: str) -> Response:
         ticket = self._ticket(ticket_id)
