@@ -14,12 +14,17 @@ from typing import Any
 
 import pytest
 
+SEEDED = {"tickets": 120}
+"""History in each fake: more than one of Thulium's and UseDesk's 100-ticket pages, so that a search
+still reads across a page boundary, at less than half the cost of the fakes' default 300 (each search
+here reads every page; the vendors' own suites page through all 300)."""
+
 VENDOR_BACKENDS: dict[str, tuple[str, dict[str, Any]]] = {
-    "thulium": ("tests.fakes.thulium", {}),
-    "usedesk": ("tests.fakes.usedesk", {}),
-    "osticket": ("tests.fakes.osticket", {"extension": True}),
-    "osticket-stock": ("tests.fakes.osticket", {"extension": False}),
-    "plusofon": ("tests.fakes.plusofon", {}),
+    "thulium": ("tests.fakes.thulium", SEEDED),
+    "usedesk": ("tests.fakes.usedesk", SEEDED),
+    "osticket": ("tests.fakes.osticket", {"extension": True, **SEEDED}),
+    "osticket-stock": ("tests.fakes.osticket", {"extension": False, **SEEDED}),
+    "plusofon": ("tests.fakes.plusofon", SEEDED),
 }
 
 
